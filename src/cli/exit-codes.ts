@@ -1,0 +1,14 @@
+// Documented exit codes (README "Exit codes"). `plan` and `check` use `changes` like terraform's -detailed-exitcode.
+export const EXIT = {
+  ok: 0,
+  /** A run failed on a host, or the lab could not be brought up. */
+  failed: 1,
+  /** plan: changes pending; check: drift found. */
+  changes: 2,
+  /** Bad input in the deployment's files: nothing was touched. */
+  input: 3,
+  /** Bad command-line usage. */
+  usage: 64,
+  /** A bug in lading. */
+  internal: 70,
+} as const;

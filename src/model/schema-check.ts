@@ -1,0 +1,109 @@
+// Checks parsed YAML against the JSON Schemas in schemas/, turning ajv's errors into located problems.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import type { Problem } from "../errors.js";
+import { schemasDir } from "../paths.js";
+import type { PathSegment, YamlSource } from "./source.js";
+
+// ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
+type AddFormats = (ajv: Ajv2020) => Ajv2020;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+
+/** Durations are written like systemd and Go: `500ms`, `30s`, `5m`, `1h30m`. */
+export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
+
+export function createAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false });
+  addFormats(ajv);
+  ajv.addFormat("duration", DURATION_PATTERN);
+  ajv.addKeyword({ keyword: "x-secret" });
+  for (const f of readdirSync(schemasDir).filter((x) => x.endsWith(".schema.json"))) {
+    ajv.addSchema(JSON.parse(readFileSync(join(schemasDir, f), "utf8")) as object);
+  }
+  return ajv;
+}
+
+let shared: Ajv2020 | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+/** The validator for a schema of schemas/ by its file name, e.g. `role.schema.json`. */
+export function validatorFor(schemaFile: string): ValidateFunction {
+  shared ??= createAjv();
+  let v = compiled.get(schemaFile);
+  if (!v) {
+    const id = `https://lading.dev/schemas/${schemaFile}`;
+    v = shared.getSchema(id);
+    if (!v) throw new Error(`schema ${id} is not loaded`);
+    compiled.set(schemaFile, v);
+  }
+  return v;
+}
+
+/** Validates `value` (which came from `source`, at `base` inside it) and returns located problems. */
+export function checkSchema(
+  schemaFile: string,
+  source: YamlSource,
+  value: unknown = source.value(),
+  base: PathSegment[] = [],
+): Problem[] {
+  const validate = validatorFor(schemaFile);
+  if (validate(value)) return [];
+  return simplifyErrors(validate.errors ?? []).map((e) => toProblem(e, source, base));
+}
+
+/** Validates a value against any compiled schema (for per-parameter schemas built at run time). */
+export function problemsFrom(validate: ValidateFunction, value: unknown, source: YamlSource, base: PathSegment[]): Problem[] {
+  if (validate(value)) return [];
+  return simplifyErrors(validate.errors ?? []).map((e) => toProblem(e, source, base));
+}
+
+/**
+ * ajv reports every branch of a oneOf/anyOf; the user wants the one message that helps.
+ * Keep the errors at the deepest paths, and drop the "must match a schema in oneOf" summaries
+ * when a more specific error exists at or below the same place.
+ */
+function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
+  const specific = errors.filter((e) => !["oneOf", "anyOf", "if"].includes(e.keyword));
+  const chosen = specific.length ? specific : errors;
+  const seen = new Set<string>();
+  return chosen.filter((e) => {
+    const k = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function toProblem(e: ErrorObject, source: YamlSource, base: PathSegment[]): Problem {
+  const path = [...base, ...pointerToPath(e.instancePath)];
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      return source.problem([...path, key], `unknown key "${key}"`, { key: true });
+    }
+    case "required": {
+      const key = String((e.params as { missingProperty: string }).missingProperty);
+      return source.problem(path, `missing required key "${key}"`);
+    }
+    case "enum": {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ");
+      return source.problem(path, `must be one of ${allowed}`);
+    }
+    case "type":
+      return source.problem(path, `must be ${(e.params as { type: string }).type}`);
+    default:
+      return source.problem(path, e.message ?? `is invalid (${e.keyword})`);
+  }
+}
