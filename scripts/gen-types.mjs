@@ -13,7 +13,6 @@ for (const file of (await readdir(join(root, "schemas"))).filter((f) => f.endsWi
     cwd: join(root, "schemas"),
     bannerComment: `// Generated from schemas/${file} by scripts/gen-types.mjs. Do not edit.`,
     additionalProperties: false,
-    strictIndexSignatures: true,
     style: { singleQuote: false },
   });
   await writeFile(join(out, file.replace(".schema.json", ".ts")), ts);

@@ -19,7 +19,7 @@ export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false });
   addFormats(ajv);
   ajv.addFormat("duration", DURATION_PATTERN);
-  ajv.addKeyword({ keyword: "x-secret" });
+  ajv.addKeyword({ keyword: "tsType" }); // read by json-schema-to-typescript only
   for (const f of readdirSync(schemasDir).filter((x) => x.endsWith(".schema.json"))) {
     ajv.addSchema(JSON.parse(readFileSync(join(schemasDir, f), "utf8")) as object);
   }

@@ -1,6 +1,17 @@
 // Every command module, registered in the order `lading --help` lists them.
 import type { Command } from "commander";
+import { register as validate } from "./validate.js";
+import { register as genconfig } from "./genconfig.js";
+import { register as params } from "./params.js";
+import { register as schemas } from "./schemas.js";
+import { register as deploy } from "./deploy.js";
+import { register as operate } from "./operate.js";
 
 export function registerCommands(program: Command): void {
-  void program;
+  validate(program);
+  deploy(program);
+  operate(program);
+  genconfig(program);
+  params(program);
+  schemas(program);
 }

@@ -1,0 +1,295 @@
+// Applies a plan over the hosts' transports: pulls first (before anything stops), then service by
+// service in dependency order, host batches as each service's rollout says, each batch gated on health.
+// A failure halts the run: hosts not yet reached are left untouched.
+import * as docker from "../docker/commands.js";
+import { HostError } from "../errors.js";
+import type { HostFacts, HostStateFile } from "../facts/parse.js";
+import type { Plan, ServicePlan, Step } from "../plan/plan.js";
+import type { DesiredService, DesiredState } from "../render/desired.js";
+import type { SecretValue } from "../render/render.js";
+import type { Transport } from "../transport/transport.js";
+import type { Emit, HostRecap } from "./events.js";
+import { deadlineOf, describeGate, gateOf, waitForGate } from "./gates.js";
+import { parseDuration } from "./duration.js";
+import { databaseRegistrationSql, registerMessaging, runSql } from "./registrations.js";
+import { batchesOf } from "./rollout.js";
+
+export interface ApplyInput {
+  plan: Plan;
+  desired: DesiredState;
+  facts: Map<string, HostFacts>;
+  transports: Map<string, Transport>;
+  secrets: Record<string, SecretValue>;
+  emit: Emit;
+  forks: number;
+  /** Batch size for every service (--serial). */
+  serialOverride?: number | string;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  recap: Map<string, HostRecap>;
+}
+
+class Halt extends Error {}
+
+export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
+  const { plan, emit } = input;
+  const recap = new Map<string, HostRecap>();
+  for (const h of plan.hosts.keys()) recap.set(h, { host: h, ok: 0, changed: 0, failed: 0, unreachable: false, skipped: false });
+  const state = new Map<string, HostStateFile>();
+  for (const [h, f] of input.facts) state.set(h, structuredClone(f.state));
+
+  const transport = (host: string): Transport => {
+    const t = input.transports.get(host);
+    if (!t) throw new HostError(host, "no connection");
+    return t;
+  };
+
+  const runStep = async <T>(host: string, step: Step, target: string, fn: () => Promise<T>): Promise<T> => {
+    const service = "service" in step ? step.service : "file" in step ? step.file.service : "container" in step && typeof step.container === "object" ? step.container.service : undefined;
+    emit({ type: "step", host, service, kind: step.kind, target, reason: step.reason, status: "start" });
+    const started = Date.now();
+    try {
+      const out = await fn();
+      recap.get(host)!.changed++;
+      emit({ type: "step", host, service, kind: step.kind, target, reason: step.reason, status: "ok", ms: Date.now() - started });
+      return out;
+    } catch (err) {
+      recap.get(host)!.failed++;
+      const error = err instanceof Error ? err.message : String(err);
+      emit({ type: "step", host, service, kind: step.kind, target, reason: step.reason, status: "failed", ms: Date.now() - started, error });
+      throw err;
+    }
+  };
+
+  try {
+    // 1. Every image on every host first: a missing image stops the run before any change.
+    emit({ type: "phase", name: "images" });
+    const pullFailures: string[] = [];
+    await forEachLimited([...plan.hosts.values()], input.forks, async (hp) => {
+      for (const step of hp.pulls) {
+        if (step.kind !== "pull") continue;
+        try {
+          await runStep(hp.host, step, step.image, async () => {
+            const r = await transport(hp.host).exec(docker.pull(step.image), { become: true, timeoutMs: 600_000 });
+            if (r.code !== 0) throw new HostError(hp.host, `cannot pull ${step.image}: ${r.stderr.trim().split("\n").slice(-1)[0]}`);
+          });
+        } catch (err) {
+          pullFailures.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+    });
+    if (pullFailures.length) {
+      emit({ type: "halt", service: "-", host: "-", reason: `images missing, nothing was changed: ${pullFailures.join("; ")}`, untouched: [...plan.hosts.keys()] });
+      throw new Halt();
+    }
+
+    // 2. Services in dependency order.
+    for (const service of serviceOrder(input.desired)) {
+      const hostsWith = [...plan.hosts.values()].filter((hp) => hp.services.some((s) => s.service === service && s.steps.length));
+      if (!hostsWith.length) continue;
+      emit({ type: "phase", name: service });
+      const addressOf = (host: string): string => input.desired.hosts.get(host)!.address;
+      const sp = (host: string): ServicePlan => plan.hosts.get(host)!.services.find((s) => s.service === service)!;
+      const members = [...input.desired.hosts.values()].filter((h) => h.services.some((s) => s.name === service)).map((h) => h.name);
+
+      // Registrations first: the service must find its database and queue user when it starts.
+      for (const hp of hostsWith) {
+        for (const step of sp(hp.host).steps) {
+          if (step.kind !== "register-database" && step.kind !== "register-messaging") continue;
+          await runStep(hp.host, step, step.kind === "register-database" ? step.name : step.user, () => register(step, input, state));
+          for (const other of hostsWith) {
+            const s = sp(other.host);
+            s.steps = s.steps.filter((x) => !(x.kind === step.kind && "stateKey" in x && x.stateKey === step.stateKey));
+          }
+        }
+      }
+
+      const bootstrapHost = plan.bootstrap.get(service);
+      const desiredOf = (host: string): DesiredService => sp(host).desired;
+      const remaining = hostsWith.map((h) => h.host).filter((h) => sp(h).steps.length);
+      let batches: string[][];
+      if (bootstrapHost && remaining.includes(bootstrapHost)) {
+        // A new cluster: the bootstrap node alone, then the others one at a time as they join.
+        batches = [[bootstrapHost], ...remaining.filter((h) => h !== bootstrapHost).map((h) => [h])];
+      } else {
+        batches = batchesOf(remaining, desiredOf(remaining[0]!).rollout, input.serialOverride);
+      }
+      let joined = bootstrapHost ? 0 : members.length - 0;
+      for (let b = 0; b < batches.length; b++) {
+        const batch = batches[b]!;
+        emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
+        if (bootstrapHost) joined++;
+        const results = await Promise.allSettled(
+          batch.map((host) => applyServiceOnHost(host, addressOf(host), sp(host), transport(host), state, runStep, emit, bootstrapHost ? joined : members.length)),
+        );
+        const failed = results.map((r, i) => (r.status === "rejected" ? batch[i]! : undefined)).filter((x): x is string => !!x);
+        if (failed.length) {
+          const untouched = batches.slice(b + 1).flat();
+          const reason = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+          emit({ type: "halt", service, host: failed.join(", "), reason: reason.reason instanceof Error ? reason.reason.message : String(reason.reason), untouched });
+          throw new Halt();
+        }
+      }
+      // The bootstrap node runs with the bootstrap command until the others joined; now it rejoins normally.
+      if (bootstrapHost) {
+        const s = sp(bootstrapHost);
+        const t = transport(bootstrapHost);
+        for (const c of s.desired.containers.filter((x) => x.bootstrapCommand)) {
+          const created = s.steps.find((x) => x.kind === "create" && x.container.name === c.name);
+          const configHash = created?.kind === "create" ? created.configHash : "";
+          const step: Step = { kind: "recreate", container: c, configHash, reason: `${c.name}: leaves the bootstrap command now that the cluster has formed` };
+          emit({ type: "batch", service, index: batches.length + 1, total: batches.length + 1, hosts: [bootstrapHost] });
+          await runStep(bootstrapHost, step, c.name, async () => {
+            await mustExec(t, docker.stop(c.name, c.stopTimeout ?? 60));
+            await mustExec(t, docker.remove(c.name));
+            await mustExec(t, docker.run(c, { configHash }));
+          });
+          await gate(bootstrapHost, addressOf(bootstrapHost), s.desired, t, members.length, emit);
+        }
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Halt)) throw err;
+    for (const r of recap.values()) if (r.changed === 0 && r.failed === 0) r.skipped = true;
+    return { ok: false, recap };
+  } finally {
+    await flushState(input, state);
+  }
+  for (const r of recap.values()) r.ok = r.failed === 0 ? 1 : 0;
+  return { ok: true, recap };
+}
+
+function serviceOrder(desired: DesiredState): string[] {
+  const seen: string[] = [];
+  for (const h of desired.hosts.values()) for (const s of h.services) if (!seen.includes(s.name)) seen.push(s.name);
+  return seen;
+}
+
+async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
+  const r = await t.exec(argv, { become: true, stdin, timeoutMs: 300_000 });
+  if (r.code !== 0) throw new HostError(t.host, `${argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
+  return r.stdout;
+}
+
+type RunStep = <T>(host: string, step: Step, target: string, fn: () => Promise<T>) => Promise<T>;
+
+/** One host of a batch: write its files, then (re)create or restart its containers, then pass the gate. */
+async function applyServiceOnHost(
+  host: string,
+  address: string,
+  sp: ServicePlan,
+  t: Transport,
+  state: Map<string, HostStateFile>,
+  runStep: RunStep,
+  emit: Emit,
+  expectedMembers: number,
+): Promise<void> {
+  const hs = state.get(host) ?? {};
+  state.set(host, hs);
+  hs.containers ??= {};
+  let touchedContainers = false;
+  for (const step of sp.steps) {
+    switch (step.kind) {
+      case "write":
+        await runStep(host, step, step.file.path, () => t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner }));
+        break;
+      case "create":
+      case "recreate": {
+        const c = step.container;
+        await runStep(host, step, c.name, async () => {
+          if (step.kind === "recreate") {
+            await mustExec(t, docker.stop(c.name, c.stopTimeout));
+            await mustExec(t, docker.remove(c.name));
+          }
+          const id = (await mustExec(t, docker.run(c, { configHash: step.configHash, bootstrap: step.kind === "create" && step.bootstrap }))).trim();
+          hs.containers![c.name] = { id, configHash: step.configHash };
+        });
+        touchedContainers = true;
+        break;
+      }
+      case "restart":
+        await runStep(host, step, step.container, async () => {
+          await mustExec(t, docker.restart(step.container));
+          const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
+          hs.containers![step.container] = { id, configHash: step.configHash };
+        });
+        touchedContainers = true;
+        break;
+      case "start":
+        await runStep(host, step, step.container, () => mustExec(t, docker.start(step.container)));
+        touchedContainers = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (touchedContainers) await gate(host, address, sp.desired, t, expectedMembers, emit);
+}
+
+async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit): Promise<void> {
+  const g = gateOf(svc);
+  const name = describeGate(g);
+  const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address }, {
+    deadlineMs: deadlineOf(svc),
+    holdMs: parseDuration(svc.rollout.minHealthy ?? "0s"),
+    onCheck: (r, elapsedMs) => emit({ type: "gate", host, service: svc.name, gate: name, status: "waiting", elapsedMs, detail: r.detail }),
+  });
+  emit({ type: "gate", host, service: svc.name, gate: name, status: res.ok ? "passed" : "failed", elapsedMs: res.elapsedMs, detail: res.detail });
+  if (!res.ok) {
+    const c = svc.containers[0]?.name;
+    let tail = "";
+    if (c) {
+      const r = await t.exec(docker.logs(c, 20), { become: true });
+      tail = `\n--- last log lines of ${c} on ${host} ---\n${(r.stdout + r.stderr).trim()}`;
+    }
+    throw new HostError(host, `gate ${name} of ${svc.name} failed: ${res.detail}${tail}`);
+  }
+}
+
+async function register(step: Step, input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
+  if (step.kind !== "register-database" && step.kind !== "register-messaging") return;
+  const gateKind = step.kind === "register-database" ? "galera" : "rabbitmq";
+  // Run it on a member of the cluster that serves it: the first host of that service.
+  let target: { host: string; container: string } | undefined;
+  for (const h of input.desired.hosts.values()) {
+    const svc = h.services.find((s) => s.rollout.gate?.kind === gateKind);
+    if (svc && input.transports.has(h.name)) {
+      target = { host: h.name, container: svc.containers[0]!.name };
+      break;
+    }
+  }
+  if (!target) throw new HostError("-", `no ${gateKind} host is reachable to register ${step.service}`);
+  const t = input.transports.get(target.host)!;
+  const secret = input.secrets[step.passwordSecret];
+  const password = typeof secret === "string" ? secret : "";
+  if (step.kind === "register-database") await runSql(t, target.container, databaseRegistrationSql(step.name, step.user, password));
+  else await registerMessaging(t, target.container, step.vhost, step.user, password);
+  const hs = state.get(target.host) ?? {};
+  hs.registrations = { ...(hs.registrations ?? {}), [step.stateKey]: step.stateValue };
+  state.set(target.host, hs);
+}
+
+async function flushState(input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
+  await forEachLimited([...state.entries()], input.forks, async ([host, s]) => {
+    const before = JSON.stringify(input.facts.get(host)?.state ?? {});
+    const after = JSON.stringify(s);
+    const t = input.transports.get(host);
+    const h = input.desired.hosts.get(host);
+    if (before === after || !t || !h) return;
+    await t.putFile(h.stateFile, `${JSON.stringify(s, null, 2)}\n`, { mode: "0600", owner: "root" });
+  });
+}
+
+/** Runs fn over items with at most `limit` at once. */
+export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,25 @@
+// Events a run emits. The CLI turns them into progress lines, a live display, or --json lines.
+
+export type RunEvent =
+  | { type: "run-start"; command: string; hosts: string[] }
+  | { type: "connect"; host: string; ok: boolean; error?: string; ms: number }
+  | { type: "facts"; host: string; ms: number }
+  | { type: "plan"; changes: number }
+  | { type: "phase"; name: string }
+  | { type: "batch"; service: string; index: number; total: number; hosts: string[] }
+  | { type: "step"; host: string; service?: string; kind: string; target: string; reason: string; status: "start" | "ok" | "failed"; ms?: number; error?: string }
+  | { type: "gate"; host: string; service: string; gate: string; status: "waiting" | "passed" | "failed"; elapsedMs: number; detail?: string }
+  | { type: "halt"; service: string; host: string; reason: string; untouched: string[] }
+  | { type: "warning"; host?: string; message: string }
+  | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean };
+
+export interface HostRecap {
+  host: string;
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: boolean;
+  skipped: boolean;
+}
+
+export type Emit = (e: RunEvent) => void;

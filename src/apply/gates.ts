@@ -1,0 +1,139 @@
+// Health gates: a restarted host must pass its service's gate before the rollout moves on.
+import * as docker from "../docker/commands.js";
+import type { Gate } from "../generated/role.js";
+import type { DesiredService } from "../render/desired.js";
+import type { Transport } from "../transport/transport.js";
+import { parseDuration } from "./duration.js";
+
+export interface GateResult {
+  ok: boolean;
+  detail: string;
+}
+
+export interface GateContext {
+  transport: Transport;
+  service: DesiredService;
+  /** How many members the cluster should have once this host is back (Galera, RabbitMQ). */
+  expectedMembers: number;
+  /** The host's address (tcp and http gates connect to it). */
+  address: string;
+}
+
+/** The default gate: each container's own healthcheck (or just "running" when it declares none). */
+export function gateOf(service: DesiredService): Gate {
+  return service.rollout.gate ?? { kind: "healthcheck" };
+}
+
+export function describeGate(g: Gate): string {
+  switch (g.kind) {
+    case "tcp":
+      return `tcp port ${g.port}`;
+    case "http":
+      return `http ${g.path} on port ${g.port}`;
+    case "command":
+      return `command ${g.command.join(" ")}`;
+    default:
+      return g.kind;
+  }
+}
+
+function containerOf(g: Gate, svc: DesiredService): string {
+  return ("container" in g && g.container) || svc.containers[0]?.name || svc.name;
+}
+
+/** One check of a gate: true when the host is healthy now. */
+export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> {
+  const t = ctx.transport;
+  switch (g.kind) {
+    case "healthcheck": {
+      const names = g.container ? [g.container] : ctx.service.containers.map((c) => c.name);
+      for (const name of names) {
+        const r = await t.exec(["docker", "inspect", "--format", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", name], { become: true });
+        const [status, health] = r.stdout.trim().split(" ");
+        if (r.code !== 0 || status !== "running") return { ok: false, detail: `${name} is ${status || "missing"}` };
+        if (health !== "none" && health !== "healthy") return { ok: false, detail: `${name} is ${health}` };
+      }
+      return { ok: true, detail: "healthy" };
+    }
+    case "galera": {
+      const r = await t.exec(docker.exec(containerOf(g, ctx.service), ["mysql", "--batch", "--skip-column-names"], { interactive: true }), {
+        stdin: "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_size','wsrep_cluster_status');\n",
+        become: true,
+      });
+      if (r.code !== 0) return { ok: false, detail: `mysql: ${r.stderr.trim().split("\n")[0] ?? "failed"}` };
+      const status = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("\t") as [string, string]));
+      const state = status.wsrep_local_state_comment;
+      const size = Number(status.wsrep_cluster_size ?? 0);
+      const primary = status.wsrep_cluster_status;
+      const ok = state === "Synced" && primary === "Primary" && size >= ctx.expectedMembers;
+      return { ok, detail: `${state ?? "?"}, ${primary ?? "?"}, cluster size ${size}/${ctx.expectedMembers}` };
+    }
+    case "rabbitmq": {
+      const r = await t.exec(docker.exec(containerOf(g, ctx.service), ["rabbitmqctl", "--quiet", "cluster_status", "--formatter", "json"]), { become: true });
+      if (r.code !== 0) return { ok: false, detail: `rabbitmqctl: ${r.stderr.trim().split("\n")[0] ?? "not running"}` };
+      try {
+        const s = JSON.parse(r.stdout) as { running_nodes?: string[]; partitions?: Record<string, unknown> | unknown[] };
+        const running = s.running_nodes?.length ?? 0;
+        const partitions = Array.isArray(s.partitions) ? s.partitions.length : Object.keys(s.partitions ?? {}).length;
+        return { ok: running >= ctx.expectedMembers && partitions === 0, detail: `${running}/${ctx.expectedMembers} nodes running${partitions ? `, ${partitions} partitions` : ""}` };
+      } catch {
+        return { ok: false, detail: "unreadable cluster_status" };
+      }
+    }
+    case "tcp": {
+      const r = await t.exec(["timeout", "3", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1"', ctx.address, String(g.port)]);
+      return { ok: r.code === 0, detail: r.code === 0 ? `port ${g.port} open` : `port ${g.port} closed` };
+    }
+    case "http": {
+      const url = `http://${ctx.address}:${g.port}${g.path}`;
+      const r = await t.exec(["curl", "--silent", "--output", "/dev/null", "--max-time", "3", "--write-out", "%{http_code}", url]);
+      const code = Number(r.stdout.trim());
+      const want = g.status ?? 200;
+      return { ok: code === want, detail: `GET ${g.path}: ${code || "no answer"}` };
+    }
+    case "command": {
+      const r = await t.exec(docker.exec(containerOf(g, ctx.service), g.command), { become: true });
+      return { ok: r.code === 0, detail: r.code === 0 ? "ok" : (r.stdout + r.stderr).trim().split("\n").slice(-1)[0] ?? `exit ${r.code}` };
+    }
+    case "haproxy": {
+      const r = await t.exec(["docker", "inspect", "--format", "{{.State.Status}}", containerOf(g, ctx.service)], { become: true });
+      return { ok: r.stdout.trim() === "running", detail: r.stdout.trim() || "missing" };
+    }
+  }
+}
+
+export interface WaitOptions {
+  deadlineMs: number;
+  intervalMs?: number;
+  /** Called on every check, for live progress. */
+  onCheck?: (r: GateResult, elapsedMs: number) => void;
+  /** How long the gate must hold once passed (minHealthy). */
+  holdMs?: number;
+}
+
+/** Polls a gate until it passes (and holds for holdMs), or the deadline passes. */
+export async function waitForGate(g: Gate, ctx: GateContext, opts: WaitOptions): Promise<GateResult & { elapsedMs: number }> {
+  const started = Date.now();
+  const interval = opts.intervalMs ?? 1000;
+  let last: GateResult = { ok: false, detail: "not checked" };
+  let passedAt: number | undefined;
+  for (;;) {
+    const elapsed = Date.now() - started;
+    try {
+      last = await checkGate(g, ctx);
+    } catch (err) {
+      last = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+    opts.onCheck?.(last, elapsed);
+    if (last.ok) {
+      passedAt ??= Date.now();
+      if (Date.now() - passedAt >= (opts.holdMs ?? 0)) return { ...last, elapsedMs: Date.now() - started };
+    } else passedAt = undefined;
+    if (Date.now() - started >= opts.deadlineMs) return { ok: false, detail: `deadline ${Math.round(opts.deadlineMs / 1000)}s passed: ${last.detail}`, elapsedMs: Date.now() - started };
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+export function deadlineOf(service: DesiredService): number {
+  return parseDuration(service.rollout.deadline ?? "5m");
+}

@@ -1,0 +1,22 @@
+// Options every command that reads a deployment shares: where the deployment is, and its inventory.
+import type { Command } from "commander";
+import { loadProject, type Project } from "../model/project.js";
+
+export interface DeploymentOptions {
+  dir?: string;
+  inventory?: string;
+  passwords?: string;
+  roles?: string[];
+}
+
+export function withDeploymentOptions(cmd: Command): Command {
+  return cmd
+    .option("-d, --dir <dir>", "deployment directory (inventory, globals.yml, passwords.yml, config/)", process.env.LADING_DIR ?? ".")
+    .option("-i, --inventory <file>", "inventory file (default: inventory.yml, inventory, multinode or all-in-one in the deployment directory)")
+    .option("-p, --passwords <file>", "passwords file (default: passwords.yml in the deployment directory)")
+    .option("--roles <dir...>", "extra role folders (the deployment's roles/ is always used)");
+}
+
+export function projectFrom(opts: DeploymentOptions, extra: { requireSecrets?: boolean } = {}): Project {
+  return loadProject({ dir: opts.dir, inventory: opts.inventory, passwords: opts.passwords, rolesDirs: opts.roles, ...extra });
+}

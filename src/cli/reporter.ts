@@ -1,0 +1,115 @@
+// Turns run events into output: a live per-host display on a terminal, plain lines in CI, or one JSON
+// object per line with --json. Every line passes the redactor. Only the CLI prints.
+import logUpdate from "log-update";
+import type { HostRecap, RunEvent } from "../apply/events.js";
+
+export interface Reporter {
+  emit(e: RunEvent): void;
+  /** Prints the recap and stops any live display. */
+  finish(): void;
+}
+
+export interface ReporterOptions {
+  json: boolean;
+  tty: boolean;
+  redact: (s: string) => string;
+  out?: NodeJS.WritableStream;
+}
+
+export function createReporter(opts: ReporterOptions): Reporter {
+  const out = opts.out ?? process.stdout;
+  if (opts.json) {
+    return {
+      emit: (e) => out.write(`${opts.redact(JSON.stringify({ ...e, time: new Date().toISOString() }))}\n`),
+      finish: () => undefined,
+    };
+  }
+  return opts.tty ? new LiveReporter(opts.redact) : new PlainReporter(opts.redact, out);
+}
+
+function line(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case "run-start":
+      return `${e.command}: ${e.hosts.length} host${e.hosts.length === 1 ? "" : "s"}`;
+    case "connect":
+      return e.ok ? undefined : `UNREACHABLE ${e.host}: ${e.error}`;
+    case "facts":
+      return undefined;
+    case "plan":
+      return `plan: ${e.changes} change${e.changes === 1 ? "" : "s"}`;
+    case "phase":
+      return `== ${e.name}`;
+    case "batch":
+      return `-- ${e.service}: batch ${e.index}/${e.total} [${e.hosts.join(", ")}]`;
+    case "step":
+      if (e.status === "start") return undefined;
+      return `${e.status === "ok" ? "changed" : "FAILED "} ${e.host}: ${e.kind} ${e.target}  # ${e.reason}${e.error ? `\n        ${e.error}` : ""}`;
+    case "gate":
+      if (e.status === "waiting") return undefined;
+      return `${e.status === "passed" ? "healthy" : "UNHEALTHY"} ${e.host}: ${e.service} gate ${e.gate} (${(e.elapsedMs / 1000).toFixed(1)}s) ${e.detail ?? ""}`;
+    case "halt":
+      return `HALTED at ${e.service} on ${e.host}: ${e.reason}${e.untouched.length ? `\n  untouched: ${e.untouched.join(", ")}` : ""}`;
+    case "warning":
+      return `warning${e.host ? ` ${e.host}` : ""}: ${e.message}`;
+    case "recap":
+      return formatRecap(e.hosts, e.ms, e.ok);
+  }
+}
+
+export function formatRecap(hosts: HostRecap[], ms: number, ok: boolean): string {
+  const w = Math.max(4, ...hosts.map((h) => h.host.length));
+  const rows = hosts.map((h) => {
+    const status = h.unreachable ? "unreachable" : h.failed ? "failed" : h.skipped ? "skipped" : h.changed ? "changed" : "ok";
+    return `  ${h.host.padEnd(w)}  ${status.padEnd(11)}  changed=${h.changed} failed=${h.failed}`;
+  });
+  return [`RECAP (${(ms / 1000).toFixed(1)}s): ${ok ? "success" : "FAILED"}`, ...rows].join("\n");
+}
+
+class PlainReporter implements Reporter {
+  constructor(
+    private readonly redact: (s: string) => string,
+    private readonly out: NodeJS.WritableStream,
+  ) {}
+  emit(e: RunEvent): void {
+    const l = line(e);
+    if (l) this.out.write(`${this.redact(l)}\n`);
+  }
+  finish(): void {}
+}
+
+/** A live block per host (what it is doing, which gate it waits on and for how long) above the log. */
+class LiveReporter implements Reporter {
+  private readonly status = new Map<string, string>();
+  private batch = "";
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly redact: (s: string) => string) {}
+
+  emit(e: RunEvent): void {
+    const l = line(e);
+    if (l) {
+      logUpdate.clear();
+      process.stdout.write(`${this.redact(l)}\n`);
+    }
+    if (e.type === "batch") this.batch = `${e.service} batch ${e.index}/${e.total}`;
+    if (e.type === "step" && e.status === "start") this.status.set(e.host, `${e.kind} ${e.target}`);
+    if (e.type === "gate" && e.status === "waiting") this.status.set(e.host, `waiting on ${e.service} gate ${e.gate} for ${(e.elapsedMs / 1000).toFixed(0)}s: ${e.detail ?? ""}`);
+    if ((e.type === "gate" && e.status !== "waiting") || (e.type === "step" && e.status !== "start")) this.status.delete(e.host);
+    if (e.type === "recap") this.status.clear();
+    this.render();
+    this.timer ??= setInterval(() => this.render(), 500).unref();
+  }
+
+  private render(): void {
+    if (!this.status.size) {
+      logUpdate.clear();
+      return;
+    }
+    const rows = [...this.status].map(([h, s]) => `  ${h}: ${s}`);
+    logUpdate(this.redact([this.batch ? `[${this.batch}]` : "", ...rows].filter(Boolean).join("\n")));
+  }
+
+  finish(): void {
+    if (this.timer) clearInterval(this.timer);
+    logUpdate.clear();
+  }
+}

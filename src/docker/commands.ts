@@ -1,0 +1,109 @@
+// Docker command builders: pure functions that return argv arrays and run nothing.
+// The applier sends them through the transport, which quotes them in one place.
+import { createHash } from "node:crypto";
+import { quoteArgv } from "../transport/quote.js";
+import type { DesiredContainer } from "../render/desired.js";
+
+export const LABEL = {
+  managed: "lading.managed",
+  service: "lading.service",
+  specHash: "lading.spec-hash",
+  configHash: "lading.config-hash",
+  spec: "lading.spec",
+  bootstrap: "lading.bootstrap",
+} as const;
+
+/** Stable JSON: object keys sorted, so equal specs hash equal. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The parts of a container that, when changed, need the container recreated. */
+export function containerSpecOf(c: DesiredContainer): Omit<DesiredContainer, "bootstrapCommand" | "service"> {
+  const { bootstrapCommand: _b, service: _s, ...spec } = c;
+  void _b;
+  void _s;
+  return spec;
+}
+
+export function specHash(c: DesiredContainer): string {
+  return sha256(canonicalJson(containerSpecOf(c))).slice(0, 32);
+}
+
+export interface RunOptions {
+  /** Hash of the config files that restart this container. */
+  configHash: string;
+  /** Start with the role's bootstrap command (first member of a new cluster). */
+  bootstrap?: boolean;
+}
+
+/** `docker run -d ...` for a desired container, with host networking and lading's labels. */
+export function run(c: DesiredContainer, opts: RunOptions): string[] {
+  const argv = ["docker", "run", "--detach", "--name", c.name, "--network", "host", "--restart", opts.bootstrap ? "no" : c.restartPolicy];
+  const labels: [string, string][] = [
+    [LABEL.managed, "true"],
+    [LABEL.service, c.service],
+    [LABEL.specHash, specHash(c)],
+    [LABEL.configHash, opts.configHash],
+    [LABEL.spec, canonicalJson(containerSpecOf(c))],
+  ];
+  if (opts.bootstrap) labels.push([LABEL.bootstrap, "true"]);
+  for (const [k, v] of labels) argv.push("--label", `${k}=${v}`);
+  for (const [k, v] of Object.entries(c.environment).sort(([a], [b]) => a.localeCompare(b))) argv.push("--env", `${k}=${v}`);
+  for (const v of c.volumes) {
+    const type = v.kind === "bind" ? "bind" : "volume";
+    argv.push("--mount", `type=${type},source=${v.source},target=${v.target}${v.readOnly ? ",readonly" : ""}`);
+  }
+  if (c.privileged) argv.push("--privileged");
+  for (const cap of c.capAdd) argv.push("--cap-add", cap);
+  for (const cap of c.capDrop) argv.push("--cap-drop", cap);
+  for (const [name, l] of Object.entries(c.ulimits)) argv.push("--ulimit", `${name}=${l.soft}:${l.hard}`);
+  for (const [k, v] of Object.entries(c.sysctls)) argv.push("--sysctl", `${k}=${v}`);
+  for (const t of c.tmpfs) argv.push("--tmpfs", t);
+  if (c.user) argv.push("--user", c.user);
+  if (c.stopTimeout !== undefined) argv.push("--stop-timeout", String(c.stopTimeout));
+  if (c.stopSignal) argv.push("--stop-signal", c.stopSignal);
+  if (c.healthcheck) {
+    // docker run only takes a shell string for the health command: quote the argv in the one place we quote.
+    argv.push(
+      "--health-cmd", quoteArgv(c.healthcheck.test),
+      "--health-interval", c.healthcheck.interval,
+      "--health-timeout", c.healthcheck.timeout,
+      "--health-retries", String(c.healthcheck.retries),
+      "--health-start-period", c.healthcheck.startPeriod,
+    );
+  }
+  if (c.entrypoint) argv.push("--entrypoint", c.entrypoint[0] ?? "");
+  argv.push(c.image);
+  if (c.entrypoint) argv.push(...c.entrypoint.slice(1));
+  const command = opts.bootstrap && c.bootstrapCommand ? c.bootstrapCommand : c.command;
+  if (command) argv.push(...command);
+  return argv;
+}
+
+export const start = (name: string): string[] => ["docker", "start", name];
+export const stop = (name: string, timeoutSeconds?: number): string[] =>
+  timeoutSeconds === undefined ? ["docker", "stop", name] : ["docker", "stop", "--time", String(timeoutSeconds), name];
+export const restart = (name: string): string[] => ["docker", "restart", name];
+export const remove = (name: string): string[] => ["docker", "rm", "--force", name];
+export const pull = (image: string): string[] => ["docker", "pull", image];
+export const removeVolume = (name: string): string[] => ["docker", "volume", "rm", "--force", name];
+export const removeImage = (ref: string): string[] => ["docker", "image", "rm", ref];
+export const kill = (name: string, signal: string): string[] => ["docker", "kill", "--signal", signal, name];
+export const logs = (name: string, tail: number): string[] => ["docker", "logs", "--tail", String(tail), name];
+
+/** Runs a command inside a container; `interactive` keeps stdin open (for SQL or secrets on stdin). */
+export function exec(container: string, argv: readonly string[], opts: { interactive?: boolean; user?: string } = {}): string[] {
+  const out = ["docker", "exec"];
+  if (opts.interactive) out.push("--interactive");
+  if (opts.user) out.push("--user", opts.user);
+  return [...out, container, ...argv];
+}

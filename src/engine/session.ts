@@ -1,0 +1,71 @@
+// A run against the hosts: one connection per host, facts in one round trip each, then plan.
+import { HostError } from "../errors.js";
+import { gatherFacts } from "../facts/gather.js";
+import type { HostFacts } from "../facts/parse.js";
+import type { Inventory } from "../inventory/index.js";
+import type { Emit } from "../apply/events.js";
+import type { DesiredState } from "../render/desired.js";
+import { openConnections, type ConnectOptions, type Transport } from "../transport/index.js";
+
+export interface SessionOptions {
+  forks: number;
+  acceptNewHostKeys?: boolean;
+  connectTimeoutMs?: number;
+  emit: Emit;
+}
+
+export interface Session {
+  transports: Map<string, Transport>;
+  /** Hosts that could not be reached, with the reason. */
+  unreachable: Map<string, string>;
+  facts: Map<string, HostFacts>;
+  close(): Promise<void>;
+}
+
+/** The facts a plan needs from one host: its managed files, wanted images and lading's state file. */
+export function factsRequestOf(desired: DesiredState, host: string): { paths: string[]; images: string[]; stateFile: string } {
+  const h = desired.hosts.get(host)!;
+  const paths: string[] = [];
+  const images = new Set<string>();
+  for (const s of h.services) {
+    for (const f of s.files) paths.push(f.path);
+    for (const c of s.containers) images.add(c.image);
+  }
+  return { paths, images: [...images], stateFile: h.stateFile };
+}
+
+export async function openSession(inventory: Inventory, desired: DesiredState, opts: SessionOptions): Promise<Session> {
+  const targets = [...desired.hosts.keys()].map((name) => inventory.hosts.get(name)!);
+  const connectOpts: ConnectOptions = { acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000 };
+  const started = Date.now();
+  const { transports, errors } = await openConnections(targets, connectOpts, opts.forks);
+  const unreachable = new Map<string, string>();
+  for (const name of desired.hosts.keys()) {
+    const err = errors.get(name);
+    if (err) {
+      unreachable.set(name, err.message);
+      opts.emit({ type: "connect", host: name, ok: false, error: err.message, ms: Date.now() - started });
+    } else opts.emit({ type: "connect", host: name, ok: true, ms: Date.now() - started });
+  }
+  const facts = new Map<string, HostFacts>();
+  await Promise.all(
+    [...transports].map(async ([name, t]) => {
+      const t0 = Date.now();
+      try {
+        facts.set(name, await gatherFacts(t, factsRequestOf(desired, name)));
+        opts.emit({ type: "facts", host: name, ms: Date.now() - t0 });
+      } catch (err) {
+        unreachable.set(name, err instanceof HostError ? err.message : String(err));
+        opts.emit({ type: "connect", host: name, ok: false, error: String(err instanceof Error ? err.message : err), ms: Date.now() - t0 });
+      }
+    }),
+  );
+  return {
+    transports,
+    unreachable,
+    facts,
+    close: async () => {
+      await Promise.all([...transports.values()].map((t) => t.close()));
+    },
+  };
+}

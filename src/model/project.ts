@@ -1,0 +1,168 @@
+// A deployment: one directory holding its inventory, globals.yml, passwords.yml and config/ overrides.
+// loadProject reads and checks all of it (schemas, then parameters, then rules) and collects every
+// problem before failing, so a user fixes them in one go. Nothing here opens a connection.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { InputError, type Problem } from "../errors.js";
+import { findInventoryFile, loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
+import { builtinRolesDir } from "../paths.js";
+import type { DesiredState } from "../render/desired.js";
+import { OverrideSet } from "../render/overrides.js";
+import { renderDesiredState, type SecretValue } from "../render/render.js";
+import type { Topology, TopologyHost } from "../render/computed.js";
+import { readPasswords } from "../secrets/passwords-file.js";
+import { ParameterResolver } from "./params.js";
+import { enableParameterName, loadRoles, type LoadedRole, type RoleSet } from "./roles.js";
+import { portProblems, topologyProblems, type RuleInventory } from "./rules.js";
+import { readYaml, type YamlSource } from "./source.js";
+
+export interface ProjectOptions {
+  /** The deployment directory (default: the current directory). */
+  dir?: string;
+  /** Inventory file (default: inventory.yml, inventory.yaml, inventory, multinode or all-in-one in dir). */
+  inventory?: string;
+  /** Extra role folders; the deployment's own roles/ is always searched after the built-in roles. */
+  rolesDirs?: string[];
+  /** Passwords file (default: passwords.yml in dir). */
+  passwords?: string;
+  /** When false, blank or missing secrets are not an error (params, inventory). Default true. */
+  requireSecrets?: boolean;
+}
+
+export interface Project {
+  dir: string;
+  inventoryFile: string;
+  globalsFile: string;
+  passwordsFile: string;
+  inventory: Inventory;
+  roles: RoleSet;
+  /** Enabled roles in dependency order. */
+  enabled: LoadedRole[];
+  resolver: ParameterResolver;
+  hostParams: Map<string, Record<string, unknown>>;
+  secrets: Record<string, SecretValue>;
+  overrides: OverrideSet;
+  topology: Topology;
+  hosts: TopologyHost[];
+}
+
+function collect<T>(problems: Problem[], fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputError) {
+      problems.push(...err.problems);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+export function loadProject(opts: ProjectOptions = {}): Project {
+  const dir = resolve(opts.dir ?? ".");
+  const problems: Problem[] = [];
+  if (!existsSync(dir)) throw new InputError([{ file: dir, message: "deployment directory not found" }]);
+
+  const inventoryFile = opts.inventory ? resolve(opts.inventory) : findInventoryFile(dir);
+  if (!inventoryFile) {
+    throw new InputError([{ file: dir, message: "no inventory found (inventory.yml, inventory.yaml, inventory, multinode or all-in-one); name one with -i" }]);
+  }
+  const roles = collect(problems, () => loadRoles([builtinRolesDir, ...(opts.rolesDirs ?? []), join(dir, "roles")]));
+  const inventory = collect(problems, () => loadInventory(inventoryFile));
+  const globalsFile = join(dir, "globals.yml");
+  const globals: YamlSource | undefined = existsSync(globalsFile) ? collect(problems, () => readYaml(globalsFile)) : undefined;
+  if (!roles || !inventory) throw new InputError(problems);
+
+  const resolver = new ParameterResolver(roles.parameters, globals);
+  const hostParams = new Map<string, Record<string, unknown>>();
+  for (const host of inventory.hosts.values()) hostParams.set(host.name, resolver.forHost(host.vars));
+  problems.push(...resolver.problems);
+
+  const base = resolver.forHost(new Map());
+  const enabled = roles.roles.filter((r) => base[enableParameterName(r.def.name)] !== false);
+  const enabledNames = new Set(enabled.map((r) => r.def.name));
+  problems.push(...resolver.missingRequired(hostParams.values(), (owner) => enabledNames.has(owner)));
+
+  const passwordsFile = opts.passwords ? resolve(opts.passwords) : join(dir, "passwords.yml");
+  let secrets: Record<string, SecretValue> = {};
+  const usedSecrets = new Map([...roles.secrets].filter(([, s]) => enabledNames.has(s.role)));
+  if (opts.requireSecrets !== false) {
+    const read = collect(problems, () => readPasswords(passwordsFile, usedSecrets));
+    if (read) secrets = Object.fromEntries(read);
+  } else if (existsSync(passwordsFile)) {
+    const read = collect([], () => readPasswords(passwordsFile, new Map()));
+    if (read) secrets = Object.fromEntries(read);
+  }
+
+  const ruleInv = ruleInventory(inventory);
+  problems.push(
+    ...topologyProblems(ruleInv, enabled, {
+      vip: base.vip_address,
+      vipSource: resolver.globalSource("vip_address"),
+      globalsFile,
+    }),
+  );
+  const overrides = new OverrideSet(dir);
+  const serviceDests = new Map(enabled.map((r) => [r.def.name, new Set((r.def.files ?? []).map((f) => f.dest.replace(/^.*\//, (m) => (f.dest.startsWith("/") ? "" : m))))]));
+  problems.push(...overrides.unusedProblems(serviceDests, new Set(inventory.hosts.keys())));
+  if (problems.length) throw new InputError(problems);
+
+  const hosts: TopologyHost[] = [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address }));
+  const topology: Topology = {
+    hostsOf: (group) => (inventory.groups.has(group) ? inventory.hostsOf(group).map((h) => ({ name: h.name, address: h.address })) : []),
+  };
+  return { dir, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts };
+}
+
+export interface RenderOptions {
+  /** A host pattern (--limit). */
+  limit?: string;
+  /** Services to render (--service). */
+  services?: string[];
+}
+
+/** Renders the desired state of the project; any problem (a missing value, a port clash) is an InputError. */
+export function renderProject(project: Project, opts: RenderOptions = {}): DesiredState {
+  const problems: Problem[] = [];
+  let onlyHosts: Set<string> | undefined;
+  if (opts.limit) {
+    const selected = collect(problems, () => selectHosts(project.inventory, opts.limit!));
+    if (selected) onlyHosts = new Set(selected.map((h) => h.name));
+  }
+  let onlyServices: Set<string> | undefined;
+  if (opts.services?.length) {
+    for (const s of opts.services) {
+      if (!project.roles.byName.has(s)) problems.push({ file: "--service", message: `unknown service "${s}"` });
+      else if (!project.enabled.some((r) => r.def.name === s)) problems.push({ file: "--service", message: `service "${s}" is disabled (enable_${s.replace(/-/g, "_")})` });
+    }
+    onlyServices = new Set(opts.services);
+  }
+  if (problems.length) throw new InputError(problems);
+  const result = renderDesiredState({
+    roles: project.roles,
+    enabled: project.enabled,
+    topology: project.topology,
+    hosts: project.hosts,
+    hostParams: project.hostParams,
+    secrets: project.secrets,
+    overrides: project.overrides,
+    onlyHosts,
+    onlyServices,
+  });
+  problems.push(...result.problems);
+  problems.push(...portProblems(result.state, project.roles.byName));
+  if (problems.length) throw new InputError(problems);
+  return result.state;
+}
+
+function ruleInventory(inv: Inventory): RuleInventory {
+  return {
+    file: inv.file,
+    hostNames: () => [...inv.hosts.keys()],
+    hostsOf: (g) => inv.hostsOf(g),
+    hasGroup: (g) => inv.groups.has(g),
+    groupsOf: (h) => inv.groupsOf(h).filter((g) => g !== "all" && g !== "ungrouped"),
+    groupLocation: (g) => inv.groups.get(g)?.source ?? { file: inv.file },
+    hostLocation: (h) => inv.hosts.get(h)?.source ?? { file: inv.file },
+  };
+}

@@ -1,0 +1,259 @@
+// Loads role folders (roles/<service>/role.yaml + templates/) and checks what the schema cannot.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import Handlebars from "handlebars";
+import type { Problem } from "../errors.js";
+import { InputError } from "../errors.js";
+import type { Parameter, Role } from "../generated/role.js";
+import { checkSchema } from "./schema-check.js";
+import { readYaml, type YamlSource } from "./source.js";
+
+/** A template file of a role, parsed once. */
+export interface RoleTemplate {
+  file: string;
+  text: string;
+  compiled: HandlebarsTemplateDelegate;
+}
+
+/** A role as loaded: its definition, where it came from, and its templates. */
+export interface LoadedRole {
+  def: Role;
+  dir: string;
+  file: string;
+  source: YamlSource;
+  templates: Map<string, RoleTemplate>;
+}
+
+/** A declared parameter with the file that declares it. */
+export interface DeclaredParameter {
+  name: string;
+  decl: Parameter;
+  /** The role that declares it, or "global" for roles/global.yaml, or "enable" for enable_<role>. */
+  owner: string;
+  file: string;
+  source?: YamlSource;
+}
+
+export interface DeclaredSecret {
+  name: string;
+  kind: string;
+  length?: number;
+  description: string;
+  role: string;
+  file: string;
+}
+
+export interface RoleSet {
+  /** In dependency order (a role after every role it depends on), then by name. */
+  roles: LoadedRole[];
+  byName: Map<string, LoadedRole>;
+  parameters: Map<string, DeclaredParameter>;
+  secrets: Map<string, DeclaredSecret>;
+}
+
+/** The Handlebars environment: logic-less (each/if/unless only), strict, no HTML escaping. */
+export const handlebars = Handlebars.create();
+export const TEMPLATE_OPTIONS = {
+  strict: true,
+  noEscape: true,
+  knownHelpersOnly: true,
+  knownHelpers: { each: true, if: true, unless: true, with: false, lookup: false, log: false },
+  assumeObjects: true,
+} as const;
+
+/** The parameter every role gets for free: `enable_<role>` turns it on or off. */
+export function enableParameterName(role: string): string {
+  return `enable_${role.replace(/-/g, "_")}`;
+}
+
+/**
+ * Loads the roles found in `dirs` (later folders override earlier ones by role name, so a deployment's
+ * own roles/ can replace a built-in role) and the global parameters of every `global.yaml` in them.
+ */
+export function loadRoles(dirs: string[]): RoleSet {
+  const problems: Problem[] = [];
+  const found = new Map<string, string>();
+  const globalFiles: string[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    if (existsSync(join(dir, "global.yaml"))) globalFiles.push(join(dir, "global.yaml"));
+    for (const entry of readdirSync(dir).sort()) {
+      const roleFile = join(dir, entry, "role.yaml");
+      if (statSync(join(dir, entry)).isDirectory() && existsSync(roleFile)) found.set(entry, join(dir, entry));
+    }
+  }
+
+  const parameters = new Map<string, DeclaredParameter>();
+  const secrets = new Map<string, DeclaredSecret>();
+  const declare = (p: DeclaredParameter, where: Problem): void => {
+    const prior = parameters.get(p.name);
+    if (prior && prior.file !== p.file) {
+      problems.push({ ...where, message: `parameter "${p.name}" is already declared by ${prior.owner} (${prior.file})` });
+      return;
+    }
+    parameters.set(p.name, p);
+  };
+
+  for (const file of globalFiles) {
+    const source = tryRead(file, problems);
+    if (!source) continue;
+    const schemaProblems = checkSchema("global.schema.json", source);
+    problems.push(...schemaProblems);
+    if (schemaProblems.length) continue;
+    const value = source.value() as { parameters: Record<string, Parameter> };
+    for (const [name, decl] of Object.entries(value.parameters)) {
+      declare({ name, decl, owner: "global", file, source }, source.problem(["parameters", name], ""));
+    }
+  }
+
+  const loaded: LoadedRole[] = [];
+  for (const [folder, dir] of found) {
+    const file = join(dir, "role.yaml");
+    const source = tryRead(file, problems);
+    if (!source) continue;
+    const schemaProblems = checkSchema("role.schema.json", source);
+    problems.push(...schemaProblems);
+    if (schemaProblems.length) continue;
+    const def = source.value() as Role;
+    if (def.name !== folder) {
+      problems.push(source.problem(["name"], `role name "${def.name}" must equal its folder name "${folder}"`));
+    }
+    const role: LoadedRole = { def, dir, file, source, templates: new Map() };
+    loadTemplates(role, problems);
+    checkRoleInternals(role, problems);
+    loaded.push(role);
+
+    const enable = enableParameterName(def.name);
+    declare(
+      { name: enable, owner: "enable", file, decl: { type: "boolean", default: true, description: `Deploy the ${def.name} service.` } },
+      source.problem(["name"], ""),
+    );
+    for (const [name, decl] of Object.entries(def.parameters ?? {})) {
+      declare({ name, decl, owner: def.name, file, source }, source.problem(["parameters", name], "", { key: true }));
+    }
+    for (const [name, decl] of Object.entries(def.secrets ?? {})) {
+      const prior = secrets.get(name);
+      if (prior && (prior.kind !== decl.kind || prior.length !== decl.length)) {
+        problems.push(source.problem(["secrets", name], `secret "${name}" is also declared by ${prior.role} with another kind or length`, { key: true }));
+        continue;
+      }
+      if (!prior) secrets.set(name, { name, kind: decl.kind, length: decl.length, description: decl.description, role: def.name, file });
+    }
+  }
+
+  const byName = new Map(loaded.map((r) => [r.def.name, r]));
+  for (const role of loaded) {
+    for (const name of Object.keys(role.def.computed ?? {})) {
+      if (parameters.has(name)) {
+        problems.push(role.source.problem(["computed", name], `computed value "${name}" has the name of a parameter`, { key: true }));
+      }
+    }
+    (role.def.dependsOn ?? []).forEach((dep, i) => {
+      if (!byName.has(dep)) problems.push(role.source.problem(["dependsOn", i], `unknown role "${dep}"`));
+    });
+    if (role.def.database && !role.def.secrets?.[role.def.database.passwordSecret]) {
+      problems.push(role.source.problem(["database", "passwordSecret"], `"${role.def.database.passwordSecret}" is not a secret of this role`));
+    }
+    if (role.def.messaging && !role.def.secrets?.[role.def.messaging.passwordSecret]) {
+      problems.push(role.source.problem(["messaging", "passwordSecret"], `"${role.def.messaging.passwordSecret}" is not a secret of this role`));
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+
+  return { roles: orderByDependencies(loaded, problems), byName, parameters, secrets };
+}
+
+function tryRead(file: string, problems: Problem[]): YamlSource | undefined {
+  try {
+    return readYaml(file);
+  } catch (err) {
+    if (err instanceof InputError) {
+      problems.push(...err.problems);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function loadTemplates(role: LoadedRole, problems: Problem[]): void {
+  (role.def.files ?? []).forEach((f, i) => {
+    const file = join(role.dir, "templates", f.template);
+    if (role.templates.has(f.template)) return;
+    if (!existsSync(file)) {
+      problems.push(role.source.problem(["files", i, "template"], `template "${f.template}" not found in ${join(role.dir, "templates")}`));
+      return;
+    }
+    const text = readFileSync(file, "utf8");
+    const problem = templateSyntaxProblem(file, text);
+    if (problem) {
+      problems.push(problem);
+      return;
+    }
+    role.templates.set(f.template, { file, text, compiled: handlebars.compile(text, TEMPLATE_OPTIONS) });
+  });
+}
+
+/** Parses a template eagerly so a syntax error is reported at load time with its line. */
+export function templateSyntaxProblem(file: string, text: string): Problem | undefined {
+  try {
+    handlebars.precompile(text, TEMPLATE_OPTIONS);
+    return undefined;
+  } catch (err) {
+    const e = err as Error & { lineNumber?: number; column?: number };
+    const m = /line (\d+)/.exec(e.message);
+    const line = e.lineNumber ?? (m ? Number(m[1]) : undefined);
+    const first = e.message.split("\n")[0] ?? e.message;
+    return { file, line, column: e.column !== undefined ? e.column + 1 : undefined, message: `template error: ${first}` };
+  }
+}
+
+function checkRoleInternals(role: LoadedRole, problems: Problem[]): void {
+  const containers = new Set(Object.keys(role.def.containers ?? {}));
+  (role.def.files ?? []).forEach((f, i) => {
+    (f.restarts ?? []).forEach((c, j) => {
+      if (!containers.has(c)) problems.push(role.source.problem(["files", i, "restarts", j], `unknown container "${c}" of role ${role.def.name}`));
+    });
+    if (f.when !== undefined) {
+      const p = role.def.parameters?.[f.when];
+      if (p && p.type !== "boolean") problems.push(role.source.problem(["files", i, "when"], `"${f.when}" must be a boolean parameter`));
+    }
+  });
+  const seenDest = new Map<string, number>();
+  (role.def.files ?? []).forEach((f, i) => {
+    const prior = seenDest.get(f.dest);
+    if (prior !== undefined) problems.push(role.source.problem(["files", i, "dest"], `destination "${f.dest}" is already used by files/${prior}`));
+    seenDest.set(f.dest, i);
+  });
+  const gate = role.def.rollout?.gate;
+  if (gate && "container" in gate && gate.container && !containers.has(gate.container)) {
+    problems.push(role.source.problem(["rollout", "gate", "container"], `unknown container "${gate.container}"`));
+  }
+}
+
+/** Orders roles so that each comes after the roles it depends on; a cycle is an error naming it. */
+function orderByDependencies(roles: LoadedRole[], problems: Problem[]): LoadedRole[] {
+  const byName = new Map(roles.map((r) => [r.def.name, r]));
+  const done = new Set<string>();
+  const visiting: string[] = [];
+  const out: LoadedRole[] = [];
+  const visit = (r: LoadedRole): void => {
+    if (done.has(r.def.name)) return;
+    const at = visiting.indexOf(r.def.name);
+    if (at >= 0) {
+      const cycle = [...visiting.slice(at), r.def.name].join(" -> ");
+      problems.push(r.source.problem(["dependsOn"], `dependency cycle: ${cycle}`));
+      return;
+    }
+    visiting.push(r.def.name);
+    for (const dep of [...(r.def.dependsOn ?? [])].sort()) {
+      const d = byName.get(dep);
+      if (d) visit(d);
+    }
+    visiting.pop();
+    done.add(r.def.name);
+    out.push(r);
+  };
+  for (const r of [...roles].sort((a, b) => a.def.name.localeCompare(b.def.name))) visit(r);
+  if (problems.length) throw new InputError(problems);
+  return out;
+}

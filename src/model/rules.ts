@@ -1,0 +1,103 @@
+// Rules the schemas cannot express, checked over the whole deployment before anything is rendered
+// (topology rules) and after (rules over rendered values).
+import type { Problem } from "../errors.js";
+import type { DesiredState } from "../render/desired.js";
+import type { LoadedRole } from "./roles.js";
+
+/** What the topology rules need to know of the inventory. */
+export interface RuleInventory {
+  file: string;
+  hostNames(): string[];
+  hostsOf(group: string): { name: string; address: string }[];
+  hasGroup(group: string): boolean;
+  /** Groups a host belongs to, without the implicit all/ungrouped. */
+  groupsOf(host: string): string[];
+  /** Where a group or host is defined, for messages. */
+  groupLocation(group: string): Omit<Problem, "message">;
+  hostLocation(host: string): Omit<Problem, "message">;
+}
+
+export function topologyProblems(
+  inv: RuleInventory,
+  enabled: LoadedRole[],
+  globals: { vip: unknown; vipSource?: Omit<Problem, "message">; globalsFile: string },
+): Problem[] {
+  const problems: Problem[] = [];
+  const enabledNames = new Set(enabled.map((r) => r.def.name));
+  const hostsOfRole = (r: LoadedRole): Set<string> => {
+    const s = new Set<string>();
+    for (const g of r.def.groups) if (inv.hasGroup(g)) for (const h of inv.hostsOf(g)) s.add(h.name);
+    return s;
+  };
+
+  for (const role of enabled) {
+    role.def.groups.forEach((g, i) => {
+      if (!inv.hasGroup(g)) {
+        problems.push({ ...role.source.locate(["groups", i]), message: `group "${g}" of role ${role.def.name} is not in the inventory ${inv.file} (set enable_${role.def.name.replace(/-/g, "_")}: false to leave the service out)` });
+      } else if (inv.hostsOf(g).length === 0) {
+        problems.push({ ...inv.groupLocation(g), message: `group "${g}" has no hosts, but role ${role.def.name} runs on it` });
+      }
+    });
+    (role.def.dependsOn ?? []).forEach((dep, i) => {
+      if (!enabledNames.has(dep)) problems.push({ ...role.source.locate(["dependsOn", i]), message: `role ${role.def.name} depends on ${dep}, which is disabled` });
+    });
+    (role.def.loadbalancer ?? []).forEach((e, i) => {
+      if (!inv.hasGroup(e.backendGroup)) problems.push({ ...role.source.locate(["loadbalancer", i, "backendGroup"]), message: `backend group "${e.backendGroup}" is not in the inventory` });
+    });
+    const gateKinds = new Set(enabled.map((r) => r.def.rollout?.gate?.kind));
+    if (role.def.database && !gateKinds.has("galera")) {
+      problems.push({ ...role.source.locate(["database"]), message: `role ${role.def.name} registers a database, but no database cluster role (gate galera) is enabled` });
+    }
+    if (role.def.messaging && !gateKinds.has("rabbitmq")) {
+      problems.push({ ...role.source.locate(["messaging"]), message: `role ${role.def.name} registers a queue user, but no RabbitMQ role is enabled` });
+    }
+    const members = hostsOfRole(role);
+    if (role.def.rollout?.gate?.kind === "galera" && members.size % 2 === 0 && members.size > 0) {
+      const g = role.def.groups.find((x) => inv.hasGroup(x)) ?? role.def.groups[0]!;
+      problems.push({ ...inv.groupLocation(g), message: `the Galera group "${g}" has ${members.size} members: it needs an odd number, so that a split leaves a majority` });
+    }
+    if (role.def.rollout?.vipLast && members.size > 1 && (globals.vip === null || globals.vip === undefined || globals.vip === "")) {
+      problems.push({ file: globals.globalsFile, path: "vip_address", message: `${role.def.name} runs on ${members.size} hosts, so vip_address must be set (the address keepalived moves between them)` });
+    }
+  }
+
+  if (typeof globals.vip === "string" && globals.vip) {
+    for (const h of inv.hostNames()) {
+      const addr = inv.hostsOf("all").find((x) => x.name === h)?.address;
+      if (addr === globals.vip) problems.push({ ...(globals.vipSource ?? { file: globals.globalsFile }), message: `vip_address ${globals.vip} is the address of host ${h}: the VIP must be a free address` });
+    }
+  }
+
+  for (const h of inv.hostNames()) {
+    if (inv.groupsOf(h).length === 0) problems.push({ ...inv.hostLocation(h), message: `host "${h}" is in no group, so it would run nothing` });
+  }
+  return problems;
+}
+
+/** Two services on one host must not bind the same port (all containers use host networking). */
+export function portProblems(state: DesiredState, roles: Map<string, LoadedRole>): Problem[] {
+  const problems: Problem[] = [];
+  const reported = new Set<string>();
+  for (const host of state.hosts.values()) {
+    const owner = new Map<number, { service: string; container: string; index: number }>();
+    for (const svc of host.services) {
+      for (const c of svc.containers) {
+        c.ports.forEach((port, index) => {
+          const prior = owner.get(port);
+          if (prior && prior.service !== svc.name) {
+            const key = `${prior.service}/${svc.name}/${port}`;
+            if (!reported.has(key)) {
+              reported.add(key);
+              const role = roles.get(svc.name)!;
+              problems.push({
+                ...role.source.locate(["containers", c.name, "ports", index]),
+                message: `port ${port} is also bound by ${prior.service}/${prior.container} on host ${host.name}`,
+              });
+            }
+          } else if (!prior) owner.set(port, { service: svc.name, container: c.name, index });
+        });
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,79 @@
+// Prints a plan for people: per host, per service, each step with its reason, and unified diffs of
+// changed files. Everything passes through the redactor: secrets show as [REDACTED].
+import { createTwoFilesPatch } from "diff";
+import type { Plan, Step } from "./plan.js";
+
+export interface FormatOptions {
+  redact: (text: string) => string;
+  diffs: boolean;
+  /** Also list what was left alone. */
+  verbose?: boolean;
+  color?: boolean;
+}
+
+const paint = (on: boolean | undefined, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+function stepLine(step: Step): string {
+  switch (step.kind) {
+    case "pull":
+      return `pull      ${step.image}`;
+    case "write":
+      return `write     ${step.file.path} (${step.file.mode} ${step.file.owner})`;
+    case "create":
+      return `create    ${step.container.name}${step.bootstrap ? " [bootstrap]" : ""}`;
+    case "recreate":
+      return `recreate  ${step.container.name}`;
+    case "restart":
+      return `restart   ${step.container}`;
+    case "start":
+      return `start     ${step.container}`;
+    case "register-database":
+      return `register  database ${step.name}, user ${step.user}`;
+    case "register-messaging":
+      return `register  queue user ${step.user} on vhost ${step.vhost}`;
+  }
+}
+
+export function formatPlan(plan: Plan, opts: FormatOptions): string {
+  const out: string[] = [];
+  const c = opts.color;
+  for (const hp of plan.hosts.values()) {
+    const n = hp.pulls.length + hp.services.reduce((a, s) => a + s.steps.length, 0);
+    out.push(paint(c, "1", `${hp.host}: ${n ? `${n} change${n === 1 ? "" : "s"}` : "no changes"}`));
+    for (const step of hp.pulls) out.push(`  ${paint(c, "33", stepLine(step))}  # ${step.reason}`);
+    for (const sp of hp.services) {
+      if (!sp.steps.length && !opts.verbose) continue;
+      out.push(`  ${sp.service}:`);
+      for (const step of sp.steps) {
+        out.push(`    ${paint(c, "33", stepLine(step))}  # ${opts.redact(step.reason)}`);
+        if (opts.diffs && step.kind === "write") {
+          const patch = createTwoFilesPatch(`${step.file.path} (on host)`, `${step.file.path} (wanted)`, step.old ?? "", step.file.content, undefined, undefined, { context: 3 });
+          const body = patch.split("\n").slice(2).filter((l) => l !== "\\ No newline at end of file");
+          for (const l of body) {
+            if (!l) continue;
+            const colored = l.startsWith("+") ? paint(c, "32", l) : l.startsWith("-") ? paint(c, "31", l) : l;
+            out.push(`      ${opts.redact(colored)}`);
+          }
+        }
+      }
+      if (opts.verbose) for (const u of sp.unchanged) out.push(`    ${paint(c, "2", `ok        ${u}`)}`);
+    }
+    for (const o of hp.orphans) out.push(`  ${paint(c, "35", `orphan    ${o}`)}  # managed by lading but no service wants it (destroy --service to remove)`);
+    for (const w of hp.warnings) out.push(`  warning: ${w}`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/** The plan as data for --json: steps with reasons, never file contents or secrets. */
+export function planToJson(plan: Plan, redact: (s: string) => string): unknown {
+  return {
+    mode: plan.mode,
+    bootstrap: Object.fromEntries(plan.bootstrap),
+    hosts: [...plan.hosts.values()].map((hp) => ({
+      host: hp.host,
+      steps: [...hp.pulls, ...hp.services.flatMap((s) => s.steps)].map((s) => ({ kind: s.kind, line: stepLine(s).replace(/\s+/g, " "), reason: redact(s.reason) })),
+      orphans: hp.orphans,
+      warnings: hp.warnings,
+    })),
+  };
+}

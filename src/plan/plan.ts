@@ -1,0 +1,214 @@
+// The plan: a pure function from desired state and facts to the steps that close the gap, each with
+// its reason, and a note of what was left alone. It writes nothing and opens nothing.
+import { canonicalJson, containerSpecOf, LABEL, sha256, specHash } from "../docker/commands.js";
+import type { HostFacts } from "../facts/parse.js";
+import type { DesiredContainer, DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
+import type { SecretValue } from "../render/render.js";
+
+export type PlanMode = "deploy" | "reconfigure" | "genconfig" | "deploy-containers";
+
+export type Step =
+  | { kind: "pull"; image: string; reason: string }
+  | { kind: "write"; file: DesiredFile; reason: string; old?: string }
+  | { kind: "create"; container: DesiredContainer; configHash: string; reason: string; bootstrap?: boolean }
+  | { kind: "recreate"; container: DesiredContainer; configHash: string; reason: string }
+  | { kind: "restart"; service: string; container: string; configHash: string; reason: string }
+  | { kind: "start"; service: string; container: string; reason: string }
+  | { kind: "register-database"; service: string; name: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string }
+  | { kind: "register-messaging"; service: string; vhost: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string };
+
+export interface ServicePlan {
+  service: string;
+  steps: Step[];
+  /** What was compared and found as wanted, e.g. "galera.cnf: up to date". */
+  unchanged: string[];
+  /** The desired service, for the applier (containers, rollout). */
+  desired: DesiredService;
+}
+
+export interface HostPlan {
+  host: string;
+  /** Images to pull before anything on any host is stopped. */
+  pulls: Step[];
+  services: ServicePlan[];
+  /** Containers lading manages on the host that no service wants any more. */
+  orphans: string[];
+  warnings: string[];
+}
+
+export interface Plan {
+  mode: PlanMode;
+  hosts: Map<string, HostPlan>;
+  /** Per service, the host that bootstraps a new cluster (first deploy of Galera). */
+  bootstrap: Map<string, string>;
+}
+
+export interface PlanInput {
+  desired: DesiredState;
+  facts: Map<string, HostFacts>;
+  secrets: Record<string, SecretValue>;
+  mode: PlanMode;
+}
+
+/** The config hash of a container: the files that restart it, as they are (or will be) on the host. */
+export function configHashOf(files: { path: string; sha256: string; mode: string; owner: string }[]): string {
+  return sha256(canonicalJson(files.map((f) => [f.path, f.sha256, f.mode, f.owner]).sort())).slice(0, 32);
+}
+
+export function hasChanges(plan: Plan): boolean {
+  for (const h of plan.hosts.values()) {
+    if (h.pulls.length) return true;
+    for (const s of h.services) if (s.steps.length) return true;
+  }
+  return false;
+}
+
+export function countSteps(plan: Plan): number {
+  let n = 0;
+  for (const h of plan.hosts.values()) n += h.pulls.length + h.services.reduce((a, s) => a + s.steps.length, 0);
+  return n;
+}
+
+function secretText(v: SecretValue | undefined): string {
+  if (v === undefined) return "";
+  return typeof v === "string" ? v : v.private_key;
+}
+
+function changedSpecFields(old: string | undefined, desired: DesiredContainer): string[] {
+  if (!old) return ["(unlabelled)"];
+  let before: Record<string, unknown>;
+  try {
+    before = JSON.parse(old) as Record<string, unknown>;
+  } catch {
+    return ["(unreadable label)"];
+  }
+  const after = containerSpecOf(desired) as unknown as Record<string, unknown>;
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k])).sort();
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const { desired, facts, mode } = input;
+  const hosts = new Map<string, HostPlan>();
+  const bootstrap = new Map<string, string>();
+
+  // A cluster with a bootstrap command is new when no host in scope has its container or data.
+  const clusterHosts = new Map<string, string[]>();
+  for (const h of desired.hosts.values())
+    for (const s of h.services)
+      for (const c of s.containers)
+        if (c.bootstrapCommand) clusterHosts.set(`${s.name}/${c.name}`, [...(clusterHosts.get(`${s.name}/${c.name}`) ?? []), h.name]);
+  for (const [key, members] of clusterHosts) {
+    const [service, container] = key.split("/") as [string, string];
+    const anyExists = members.some((m) => facts.get(m)?.containers.has(container));
+    if (!anyExists && members[0]) bootstrap.set(service, members[0]);
+  }
+
+  const registered = new Map<string, string>();
+  for (const f of facts.values()) for (const [k, v] of Object.entries(f.state.registrations ?? {})) registered.set(`${k}=${v}`, k);
+
+  for (const host of desired.hosts.values()) {
+    const hf = facts.get(host.name);
+    if (!hf) continue;
+    const hp: HostPlan = { host: host.name, pulls: [], services: [], orphans: [], warnings: [] };
+    const pulled = new Set<string>();
+    const wanted = new Set<string>();
+
+    for (const svc of host.services) {
+      const sp: ServicePlan = { service: svc.name, steps: [], unchanged: [], desired: svc };
+      const changedFiles = new Set<string>();
+      const fileHashes = new Map<string, { path: string; sha256: string; mode: string; owner: string }>();
+
+      for (const f of svc.files) {
+        const fact = hf.files.get(f.path) ?? { exists: false as const };
+        const wantHash = sha256(f.content);
+        const short = f.path.startsWith(`${svc.configDir}/`) ? f.path.slice(svc.configDir.length + 1) : f.path;
+        if (mode === "deploy-containers") {
+          if (fact.exists) fileHashes.set(f.path, { path: f.path, sha256: fact.sha256, mode: fact.mode, owner: fact.owner });
+          continue;
+        }
+        fileHashes.set(f.path, { path: f.path, sha256: wantHash, mode: f.mode, owner: f.owner });
+        let reason: string | undefined;
+        if (!fact.exists) reason = `${short}: missing`;
+        else if (fact.sha256 !== wantHash) reason = `${short}: content differs`;
+        else if (fact.mode !== f.mode) reason = `${short}: mode ${fact.mode} -> ${f.mode}`;
+        else if (!ownerMatches(fact.owner, f.owner)) reason = `${short}: owner ${fact.owner} -> ${f.owner}`;
+        if (reason) {
+          changedFiles.add(f.path);
+          sp.steps.push({ kind: "write", file: f, reason, old: fact.exists && fact.content ? fact.content.toString("utf8") : undefined });
+        } else sp.unchanged.push(`${short}: up to date`);
+      }
+
+      if (mode !== "genconfig") {
+        if (svc.database) {
+          const value = sha256(`${svc.database.name}\0${svc.database.user}\0${secretText(input.secrets[svc.database.passwordSecret])}`).slice(0, 32);
+          const stateKey = `database/${svc.name}`;
+          if (!registered.has(`${stateKey}=${value}`)) {
+            sp.steps.push({ kind: "register-database", service: svc.name, name: svc.database.name, user: svc.database.user, passwordSecret: svc.database.passwordSecret, stateKey, stateValue: value, reason: `database ${svc.database.name} and user ${svc.database.user}: not registered or password changed` });
+          } else sp.unchanged.push(`database ${svc.database.name}: registered`);
+        }
+        if (svc.messaging) {
+          const value = sha256(`${svc.messaging.vhost}\0${svc.messaging.user}\0${secretText(input.secrets[svc.messaging.passwordSecret])}`).slice(0, 32);
+          const stateKey = `messaging/${svc.name}`;
+          if (!registered.has(`${stateKey}=${value}`)) {
+            sp.steps.push({ kind: "register-messaging", service: svc.name, vhost: svc.messaging.vhost, user: svc.messaging.user, passwordSecret: svc.messaging.passwordSecret, stateKey, stateValue: value, reason: `queue user ${svc.messaging.user} on vhost ${svc.messaging.vhost}: not registered or password changed` });
+          } else sp.unchanged.push(`queue user ${svc.messaging.user}: registered`);
+        }
+
+        for (const c of svc.containers) {
+          wanted.add(c.name);
+          const img = hf.images.get(c.image);
+          if (!img && !pulled.has(c.image)) {
+            pulled.add(c.image);
+            hp.pulls.push({ kind: "pull", image: c.image, reason: `${c.image}: not on the host` });
+          }
+          const restartFiles = c.name ? [...fileHashes.values()].filter((f) => svc.files.find((x) => x.path === f.path)?.restarts.includes(c.name)) : [];
+          const configHash = configHashOf(restartFiles);
+          const cf = hf.containers.get(c.name);
+          if (!cf) {
+            const isBootstrap = bootstrap.get(svc.name) === host.name && !!c.bootstrapCommand;
+            sp.steps.push({ kind: "create", container: c, configHash, reason: `${c.name}: missing${isBootstrap ? " (bootstraps a new cluster)" : ""}`, bootstrap: isBootstrap || undefined });
+            continue;
+          }
+          const reasons: string[] = [];
+          if (cf.labels[LABEL.specHash] !== specHash(c)) reasons.push(`parameters differ (${changedSpecFields(cf.labels[LABEL.spec], c).join(", ")})`);
+          if (!img) reasons.push(`image ${c.image} is not on the host`);
+          else if (img.id !== cf.imageId) reasons.push(`image differs (${c.image})`);
+          if (cf.labels[LABEL.bootstrap] === "true") reasons.push("runs with the cluster bootstrap command");
+          if (reasons.length) {
+            sp.steps.push({ kind: "recreate", container: c, configHash, reason: `${c.name}: ${reasons.join("; ")}` });
+            continue;
+          }
+          // A restart cannot relabel a container, so the hash of the config it restarted with is kept in
+          // the host's state file, tied to the container id; otherwise the label at creation counts.
+          const recorded = hf.state.containers?.[c.name];
+          const runningHash = recorded && recorded.id === cf.id ? recorded.configHash : cf.labels[LABEL.configHash];
+          if (runningHash !== configHash) {
+            const names = [...changedFiles].filter((p) => restartFiles.some((f) => f.path === p)).map((p) => p.slice(p.lastIndexOf("/") + 1));
+            sp.steps.push({
+              kind: "restart",
+              service: svc.name,
+              container: c.name,
+              configHash,
+              reason: `${c.name}: config changed (${names.length ? names.join(", ") : "files changed since it started"})`,
+            });
+            continue;
+          }
+          if (!cf.running) {
+            sp.steps.push({ kind: "start", service: svc.name, container: c.name, reason: `${c.name}: ${cf.status}` });
+            continue;
+          }
+          sp.unchanged.push(`${c.name}: running, up to date${cf.health ? ` (${cf.health})` : ""}`);
+        }
+      }
+      hp.services.push(sp);
+    }
+    for (const name of hf.containers.keys()) if (!wanted.has(name) && mode !== "genconfig") hp.orphans.push(name);
+    hosts.set(host.name, hp);
+  }
+  return { mode, hosts, bootstrap };
+}
+
+function ownerMatches(actual: string, wanted: string): boolean {
+  return wanted.includes(":") ? actual === wanted : actual.split(":")[0] === wanted;
+}

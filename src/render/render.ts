@@ -1,0 +1,304 @@
+// Renders every enabled service for every host: config files, containers and registrations.
+// Pure: reads only what it is given, writes nothing.
+import { basename, isAbsolute } from "node:path";
+import type { Problem } from "../errors.js";
+import type { Container, LbEntry } from "../generated/role.js";
+import { handlebars, TEMPLATE_OPTIONS, type LoadedRole, type RoleSet } from "../model/roles.js";
+import { computeValue, type Topology, type TopologyHost } from "./computed.js";
+import type { DesiredContainer, DesiredFile, DesiredHost, DesiredLbEntry, DesiredService, DesiredState, DesiredVolume } from "./desired.js";
+import type { OverrideSet } from "./overrides.js";
+
+export type SecretValue = string | { private_key: string; public_key: string };
+
+export interface RenderInput {
+  roles: RoleSet;
+  /** Roles to render, in dependency order. */
+  enabled: LoadedRole[];
+  topology: Topology;
+  /** Every host of the inventory, in inventory order. */
+  hosts: TopologyHost[];
+  hostParams: Map<string, Record<string, unknown>>;
+  secrets: Record<string, SecretValue>;
+  overrides?: OverrideSet;
+  /** Render only these hosts (--limit); computed values still see every host. */
+  onlyHosts?: Set<string>;
+  /** Render only these services (--service). */
+  onlyServices?: Set<string>;
+}
+
+export interface RenderResult {
+  state: DesiredState;
+  problems: Problem[];
+}
+
+/** Every string value of a secret, for checks that a secret lands only where it may. */
+export function secretStrings(secrets: Record<string, SecretValue>): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(secrets)) {
+    if (typeof v === "string") out.push(v);
+    else out.push(v.private_key, v.public_key);
+  }
+  return out.filter((s) => s.length >= 6);
+}
+
+const stringTemplates = new Map<string, HandlebarsTemplateDelegate>();
+
+export function renderDesiredState(input: RenderInput): RenderResult {
+  const r = new Renderer(input);
+  return r.run();
+}
+
+class Renderer {
+  private readonly problems: Problem[] = [];
+  private readonly seen = new Set<string>();
+  private readonly secretValues: string[];
+  private readonly lbCache = new Map<string, DesiredLbEntry[]>();
+
+  constructor(private readonly input: RenderInput) {
+    this.secretValues = secretStrings(input.secrets);
+  }
+
+  run(): RenderResult {
+    const hosts = new Map<string, DesiredHost>();
+    const roleHosts = new Map<string, Set<string>>();
+    for (const role of this.input.enabled) {
+      const set = new Set<string>();
+      for (const g of role.def.groups) for (const h of this.input.topology.hostsOf(g)) set.add(h.name);
+      roleHosts.set(role.def.name, set);
+    }
+    for (const host of this.input.hosts) {
+      if (this.input.onlyHosts && !this.input.onlyHosts.has(host.name)) continue;
+      const services: DesiredService[] = [];
+      for (const role of this.input.enabled) {
+        if (this.input.onlyServices && !this.input.onlyServices.has(role.def.name)) continue;
+        if (!roleHosts.get(role.def.name)!.has(host.name)) continue;
+        const svc = this.renderService(role, host);
+        if (svc) services.push(svc);
+      }
+      const stateFile = `${String(this.params(host.name).config_dir ?? "/etc/lading")}/.lading/state.json`;
+      hosts.set(host.name, { name: host.name, address: host.address, stateFile, services });
+    }
+    return { state: { hosts }, problems: this.problems };
+  }
+
+  private report(p: Problem): void {
+    const key = `${p.file}:${p.line}:${p.column}:${p.path}:${p.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.problems.push(p);
+  }
+
+  private params(host: string): Record<string, unknown> {
+    const p = this.input.hostParams.get(host);
+    if (!p) throw new Error(`no parameters resolved for host ${host}`);
+    return p;
+  }
+
+  /** The template context of a role on a host (see README "Render context"). */
+  private context(role: LoadedRole, host: TopologyHost): Record<string, unknown> {
+    const params = this.params(host.name);
+    const configDir = `${String(params.config_dir ?? "/etc/lading")}/${role.def.name}`;
+    const ctx: Record<string, unknown> = {
+      ...params,
+      host: { name: host.name, address: host.address },
+      service: { name: role.def.name, configDir },
+      secrets: this.input.secrets,
+    };
+    for (const [name, decl] of Object.entries(role.def.computed ?? {})) {
+      ctx[name] = computeValue(
+        decl,
+        host,
+        this.input.topology,
+        (port, forHost) => this.renderPort(port, this.baseContext(forHost), role, ["computed", name, "port"]),
+        () => this.loadbalancerServices(host),
+      );
+    }
+    return ctx;
+  }
+
+  /** Parameters and host only: what a port template of another host is rendered with. */
+  private baseContext(host: TopologyHost): Record<string, unknown> {
+    return { ...this.params(host.name), host: { name: host.name, address: host.address }, secrets: this.input.secrets };
+  }
+
+  private renderString(text: string, ctx: Record<string, unknown>, role: LoadedRole, path: (string | number)[], host: string): string {
+    if (!text.includes("{{")) return text;
+    let t = stringTemplates.get(text);
+    try {
+      if (!t) {
+        t = handlebars.compile(text, TEMPLATE_OPTIONS);
+        stringTemplates.set(text, t);
+      }
+      return t(ctx);
+    } catch (err) {
+      this.report(role.source.problem(path, `${templateMessage(err)} (rendering for host ${host})`));
+      return "";
+    }
+  }
+
+  private renderPort(port: number | string, ctx: Record<string, unknown>, role: LoadedRole, path: (string | number)[]): number {
+    if (typeof port === "number") return port;
+    const host = (ctx.host as { name: string }).name;
+    const text = this.renderString(port, ctx, role, path, host);
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      if (text !== "") this.report(role.source.problem(path, `must render to a port (1-65535), got ${JSON.stringify(text)} on host ${host}`));
+      return 0;
+    }
+    return n;
+  }
+
+  private renderService(role: LoadedRole, host: TopologyHost): DesiredService | undefined {
+    const ctx = this.context(role, host);
+    const service = ctx.service as { name: string; configDir: string };
+    const files: DesiredFile[] = [];
+    const allContainers = Object.keys(role.def.containers ?? {});
+    (role.def.files ?? []).forEach((f, i) => {
+      if (f.when !== undefined && ctx[f.when] !== true) return;
+      const tpl = role.templates.get(f.template);
+      if (!tpl) return;
+      let content: string;
+      try {
+        content = tpl.compiled(ctx);
+      } catch (err) {
+        const e = err as { lineNumber?: number; column?: number };
+        this.report({
+          file: tpl.file,
+          line: e.lineNumber,
+          column: e.column !== undefined ? e.column + 1 : undefined,
+          message: `${templateMessage(err)} (rendering for host ${host.name})`,
+        });
+        return;
+      }
+      const dest = this.renderString(f.dest, ctx, role, ["files", i, "dest"], host.name);
+      const path = isAbsolute(dest) ? dest : `${service.configDir}/${dest}`;
+      if (this.input.overrides) {
+        const merged = this.input.overrides.apply(role.def.name, host.name, isAbsolute(dest) ? basename(dest) : dest, f.format ?? "text", content);
+        if (merged.problems.length) merged.problems.forEach((p) => this.report(p));
+        else content = merged.content;
+      }
+      const mode = f.mode ?? "0644";
+      if (!["0600", "0640", "0400", "0440"].includes(mode) && this.secretValues.some((s) => content.includes(s))) {
+        this.report(role.source.problem(["files", i, "mode"], `"${f.template}" holds a secret, so its mode must be 0600 or 0640, not ${mode}`));
+      }
+      files.push({ service: role.def.name, path, content, mode, owner: f.owner ?? "root", restarts: f.restarts ?? allContainers, template: f.template });
+    });
+
+    const containers = Object.entries(role.def.containers ?? {}).map(([name, c]) => this.renderContainer(role, name, c, ctx, host.name, service.configDir));
+    const db = role.def.database;
+    const mq = role.def.messaging;
+    return {
+      name: role.def.name,
+      configDir: service.configDir,
+      files,
+      containers,
+      database: db && {
+        name: this.renderString(db.name, ctx, role, ["database", "name"], host.name),
+        user: this.renderString(db.user, ctx, role, ["database", "user"], host.name),
+        passwordSecret: db.passwordSecret,
+      },
+      messaging: mq && {
+        vhost: this.renderString(mq.vhost ?? "/", ctx, role, ["messaging", "vhost"], host.name),
+        user: this.renderString(mq.user, ctx, role, ["messaging", "user"], host.name),
+        passwordSecret: mq.passwordSecret,
+      },
+      rollout: role.def.rollout ?? {},
+    };
+  }
+
+  private renderContainer(role: LoadedRole, name: string, c: Container, ctx: Record<string, unknown>, host: string, configDir: string): DesiredContainer {
+    const at = (...p: (string | number)[]): (string | number)[] => ["containers", name, ...p];
+    const str = (s: string, ...p: (string | number)[]): string => this.renderString(s, ctx, role, at(...p), host);
+    const list = (xs: string[] | undefined, field: string): string[] | undefined => xs?.map((x, i) => str(x, field, i));
+    const environment: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.environment ?? {})) {
+      const value = str(v, "environment", k);
+      if (this.secretValues.some((s) => value.includes(s))) {
+        this.report(role.source.problem(at("environment", k), "holds a secret: secrets go in config files, never in environment variables"));
+        continue;
+      }
+      environment[k] = value;
+    }
+    const volumes: DesiredVolume[] = (c.volumes ?? []).map((v, i) => {
+      if (v.config) return { kind: "bind", source: configDir, target: v.target, readOnly: v.readOnly ?? true };
+      const source = str(v.source ?? "", "volumes", i, "source");
+      if (!source) this.report(role.source.problem(at("volumes", i), "needs a source (a volume name or an absolute path) or config: true"));
+      return { kind: source.startsWith("/") ? "bind" : "volume", source, target: str(v.target, "volumes", i, "target"), readOnly: v.readOnly ?? false };
+    });
+    const hc = c.healthcheck;
+    return {
+      service: role.def.name,
+      name,
+      image: str(c.image, "image"),
+      command: list(c.command, "command"),
+      entrypoint: list(c.entrypoint, "entrypoint"),
+      user: c.user !== undefined ? str(c.user, "user") : undefined,
+      environment,
+      volumes,
+      privileged: c.privileged ?? false,
+      capAdd: c.capAdd ?? [],
+      capDrop: c.capDrop ?? [],
+      ulimits: c.ulimits ?? {},
+      sysctls: c.sysctls ?? {},
+      tmpfs: c.tmpfs ?? [],
+      stopTimeout: c.stopTimeout,
+      stopSignal: c.stopSignal,
+      restartPolicy: c.restartPolicy ?? "unless-stopped",
+      healthcheck: hc && {
+        test: hc.test.map((x, i) => str(x, "healthcheck", "test", i)),
+        interval: hc.interval ?? "10s",
+        timeout: hc.timeout ?? "5s",
+        retries: hc.retries ?? 3,
+        startPeriod: hc.startPeriod ?? "10s",
+      },
+      ports: (c.ports ?? []).map((p, i) => this.renderPort(p, ctx, role, at("ports", i))),
+      bootstrapCommand: c.bootstrap?.command && list(c.bootstrap.command, "bootstrap"),
+    };
+  }
+
+  /** Every load-balancer entry of every enabled role, with its backends, as seen from `host`. */
+  private loadbalancerServices(host: TopologyHost): DesiredLbEntry[] {
+    const cached = this.lbCache.get(host.name);
+    if (cached) return cached;
+    const ctx = this.baseContext(host);
+    const out: DesiredLbEntry[] = [];
+    for (const role of this.input.enabled) {
+      (role.def.loadbalancer ?? []).forEach((e: LbEntry, i) => {
+        const port = this.renderPort(e.port, ctx, role, ["loadbalancer", i, "port"]);
+        const backendHosts = this.input.topology.hostsOf(e.backendGroup);
+        out.push({
+          service: role.def.name,
+          name: e.name,
+          mode: e.mode ?? "http",
+          port,
+          backendPort: e.backendPort !== undefined ? this.renderPort(e.backendPort, ctx, role, ["loadbalancer", i, "backendPort"]) : port,
+          backendGroup: e.backendGroup,
+          balance: e.balance ?? "roundrobin",
+          activeBackup: e.activeBackup ?? false,
+          check: e.check ?? {},
+          timeouts: e.timeouts ?? {},
+          backends: backendHosts.map((b, j) => ({
+            name: b.name,
+            address: b.address,
+            port: e.backendPort !== undefined ? this.renderPort(e.backendPort, this.baseContext(b), role, ["loadbalancer", i, "backendPort"]) : port,
+            backup: (e.activeBackup ?? false) && j > 0,
+          })),
+        });
+      });
+    }
+    this.lbCache.set(host.name, out);
+    return out;
+  }
+}
+
+/** Turns Handlebars' messages into ones a user understands. */
+function templateMessage(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  const missing = /^"([^"]+)" not defined in/.exec(m);
+  if (missing) return `missing value "${missing[1]}": not a parameter, secret, computed value or context key`;
+  const helper = /unknown helper (\S+)/.exec(m);
+  if (helper) return `unknown helper "${helper[1]}": templates are logic-less (each, if, unless only)`;
+  return m.split(" - ")[0]!.split("\n")[0]!;
+}
+
+void TEMPLATE_OPTIONS;
