@@ -235,8 +235,8 @@ function buildHost(
     const field = CONNECTION_VARS.get(key);
     if (field) {
       // The canonical spelling wins over the legacy ansible_ssh_* one, whatever their order.
-      const canonical = key === "ansible_host" || key === "ansible_user" || key === "ansible_port" || key === "ansible_ssh_private_key_file";
-      if (canonical || !merged.has(canonicalOf(key))) chosen[field] = value;
+      const canonical = canonicalOf(key);
+      if (canonical === key || !merged.has(canonical)) chosen[field] = value;
     } else if (isAnsibleVar(key)) {
       ansibleVars.set(key, value);
     } else {
