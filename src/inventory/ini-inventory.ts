@@ -193,7 +193,8 @@ function parseHostLine(raw: RawInventory, line: string, lineNo: number, group: s
       fail(word.start + 1, hostPath, `missing variable name before "=" in ${JSON.stringify(word.text)}`);
       continue;
     }
-    const valueColumn = (word.origins[eq + 1] ?? (word.origins[eq] ?? word.start) + 1) + 1;
+    // The column just after `=`: where the value (or its opening quote) starts.
+    const valueColumn = word.origins[eq]! + 2;
     vars.push([key, evaluateIniValue(word.text.slice(eq + 1)), { file, line: lineNo, column: valueColumn, path: `${sectionPath}/${first.text}/${key}` }]);
   }
 
@@ -202,7 +203,7 @@ function parseHostLine(raw: RawInventory, line: string, lineNo: number, group: s
     const source: SourceLocation = { file, line: lineNo, column: hostColumn, path: `${sectionPath}/${name}` };
     const host = ensureRawHost(raw, name, source);
     for (const [key, value, where] of vars) {
-      host.vars.set(key, { value, source: names.length > 1 ? { ...where, path: `${sectionPath}/${name}/${key}` } : where });
+      host.vars.set(key, { value, source: { ...where, path: `${sectionPath}/${name}/${key}` } });
     }
     addHostToGroup(target, { name, source });
   }
