@@ -2,9 +2,9 @@
 // (defaults/hosts/groups) or Ansible's YAML (a top-level `all:`).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
-import { isMap, isScalar, parseDocument } from "yaml";
-import { InputError } from "../errors.js";
-import { parseYaml } from "../model/source.js";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { InputError, type Problem } from "../errors.js";
+import { parseYaml, type YamlSource } from "../model/source.js";
 import { parseAnsibleYamlInventory } from "./ansible-yaml-inventory.js";
 import { parseIniInventory } from "./ini-inventory.js";
 import type { Inventory, InventoryFormat } from "./inventory.js";
@@ -65,7 +65,7 @@ export function parseInventory(file: string, text: string): Inventory {
 function readRawInventory(file: string, text: string): RawInventory {
   const format = detectInventoryFormat(file, text);
   if (format === "ini") return parseIniInventory(file, text);
-  const source = parseYaml(file, text);
+  const source = parseYamlLocated(file, text);
   const value = source.value();
   if (value === null || value === undefined) {
     throw new InputError([{ file, line: 1, column: 1, message: "the inventory is empty" }]);
@@ -74,4 +74,23 @@ function readRawInventory(file: string, text: string): RawInventory {
     throw new InputError([{ file, line: 1, column: 1, message: "a YAML inventory must be a mapping (defaults, hosts, groups)" }]);
   }
   return format === "ansible-yaml" ? parseAnsibleYamlInventory(source) : parseLadingYamlInventory(source);
+}
+
+/**
+ * parseYaml, with a line and column on every syntax problem: with prettyErrors off the yaml library
+ * gives no line for some errors (duplicate keys), so they are located here from the error's offset.
+ */
+function parseYamlLocated(file: string, text: string): YamlSource {
+  try {
+    return parseYaml(file, text);
+  } catch (err) {
+    if (!(err instanceof InputError) || err.problems.every((p) => p.line !== undefined)) throw err;
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+    const problems: Problem[] = doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return { file, line: pos.line, column: pos.col, path: "", message: `invalid YAML: ${e.message.split("\n")[0]}` };
+    });
+    throw new InputError(problems.length ? problems : err.problems);
+  }
 }

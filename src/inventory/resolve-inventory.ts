@@ -36,10 +36,8 @@ export function resolveInventory(raw: RawInventory): Inventory {
       });
     }
   }
-  if (problems.length) throw new InputError(problems);
-
   const { parents, children } = computeEdges(groups);
-  const order = orderGroups(groups, parents); // throws on cycles
+  const order = orderGroups(groups, parents, problems); // throws on cycles
   const depth = computeDepths(order, parents);
 
   const priorityProblems: Problem[] = [];
@@ -109,7 +107,7 @@ export function resolveInventory(raw: RawInventory): Inventory {
   }
 
   checkDuplicateAddresses(hosts, problems);
-  if (problems.length) throw new InputError(problems);
+  if (problems.length) throw new InputError(sortProblems(problems));
 
   const resolvedGroups = new Map<string, InventoryGroup>();
   for (const group of groups.values()) {
@@ -140,9 +138,12 @@ function computeEdges(groups: Map<string, RawGroup>): { parents: Map<string, str
   const children = new Map<string, string[]>();
   for (const group of groups.values()) {
     parents.set(group.name, []);
-    children.set(group.name, group.children.map((c) => c.name));
   }
-  for (const group of groups.values()) for (const child of group.children) parents.get(child.name)!.push(group.name);
+  for (const group of groups.values()) {
+    // An undefined child was reported already; resolution goes on without it to find more problems.
+    children.set(group.name, group.children.filter((c) => groups.has(c.name)).map((c) => c.name));
+    for (const child of group.children) parents.get(child.name)?.push(group.name);
+  }
   for (const [name, list] of parents) {
     if (name !== ALL_GROUP && list.length === 0) {
       list.push(ALL_GROUP);
@@ -153,7 +154,7 @@ function computeEdges(groups: Map<string, RawGroup>): { parents: Map<string, str
 }
 
 /** Groups with every parent before its children; a cycle in children is an InputError naming it. */
-function orderGroups(groups: Map<string, RawGroup>, parents: Map<string, string[]>): string[] {
+function orderGroups(groups: Map<string, RawGroup>, parents: Map<string, string[]>, earlier: Problem[]): string[] {
   const state = new Map<string, "visiting" | "done">();
   const order: string[] = [];
   const problems: Problem[] = [];
@@ -181,7 +182,7 @@ function orderGroups(groups: Map<string, RawGroup>, parents: Map<string, string[
     order.push(name);
   };
   for (const name of groups.keys()) visit(name, []);
-  if (problems.length) throw new InputError(problems);
+  if (problems.length) throw new InputError(sortProblems([...earlier, ...problems]));
   return order;
 }
 
@@ -338,4 +339,9 @@ function checkDuplicateAddresses(hosts: Map<string, InventoryHost>, problems: Pr
       message: `hosts "${first.name}" and "${host.name}" have the same address and port (${host.address}:${host.port})`,
     });
   }
+}
+
+/** Problems in file order, so that a user can fix them from the top. */
+function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
