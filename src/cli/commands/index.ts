@@ -6,12 +6,14 @@ import { register as params } from "./params.js";
 import { register as schemas } from "./schemas.js";
 import { register as deploy } from "./deploy.js";
 import { register as operate } from "./operate.js";
+import { register as inventory } from "./inventory.js";
 
 export function registerCommands(program: Command): void {
   validate(program);
   deploy(program);
   operate(program);
   genconfig(program);
+  inventory(program);
   params(program);
   schemas(program);
 }
