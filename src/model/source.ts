@@ -1,6 +1,6 @@
 // Reads YAML files keeping positions, so that every error can name file, line, column and path.
 import { readFileSync } from "node:fs";
-import { Document, isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node } from "yaml";
+import { Document, isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
 import { InputError, type Problem } from "../errors.js";
 
 export type PathSegment = string | number;
@@ -33,7 +33,7 @@ export class YamlSource {
     for (let i = 0; i < path.length; i++) {
       const seg = path[i]!;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+        const pair = this.pairsOf(node).get(String(seg));
         if (!pair) break;
         const last = i === path.length - 1;
         if (last && opts.key) {
@@ -54,6 +54,18 @@ export class YamlSource {
     }
     const pos = offset === undefined ? { line: 1, col: 1 } : this.lines.linePos(offset);
     return { file: this.file, line: pos.line, column: pos.col, path: formatPath(path), message: "" };
+  }
+
+  // Maps are indexed once, so locating every value of a large file stays linear.
+  private readonly pairIndex = new WeakMap<object, Map<string, Pair>>();
+  private pairsOf(map: YAMLMap): Map<string, Pair> {
+    let index = this.pairIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) if (isPair(p) && !index.has(keyString(p.key))) index.set(keyString(p.key), p);
+      this.pairIndex.set(map, index);
+    }
+    return index;
   }
 
   problem(path: PathSegment[], message: string, opts: { key?: boolean } = {}): Problem {
@@ -84,7 +96,7 @@ export function parseYaml(file: string, text: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   const problems: Problem[] = doc.errors.map((e) => {
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
     return {
       file,
       line: pos?.line,
