@@ -1,7 +1,7 @@
 // Generates the value of one declared secret from node:crypto's randomness (lading genpwd calls it).
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import type { Secret } from "../generated/role.js";
-import type { SecretValue } from "../generated/passwords.js";
+import type { SecretValue } from "./secret-value.js";
 import { generateSshKeyPair } from "./ssh-key-pair.js";
 
 /** The part of a role's secret declaration that says how to generate it. */

@@ -1,7 +1,7 @@
 // Ed25519 key pairs in OpenSSH's own formats, built from node:crypto so that no SSH library is needed here
 // (only the transport imports ssh2). Format: PROTOCOL.key and RFC 8709 in the OpenSSH sources.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import type { SshKeyPair } from "../generated/passwords.js";
+import type { SshKeyPair } from "./secret-value.js";
 
 const KEY_TYPE = "ssh-ed25519";
 const MAGIC = "openssh-key-v1\0";
