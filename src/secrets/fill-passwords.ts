@@ -52,6 +52,8 @@ export function fillPasswords(current: { file: string; text?: string }, declared
   if (!source) doc.commentBefore = NEW_FILE_HEADER;
   if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
   const map = doc.contents as unknown as YAMLMap;
+  // An empty file written earlier holds `{}`, a flow map; entries added to it must be block style, one per line.
+  map.flow = false;
 
   const result: Omit<FillResult, "text"> = {
     generated: [],

@@ -129,6 +129,18 @@ describe("passwords.yml", () => {
       assert.equal(statSync(file).mode & 0o777, 0o600);
     });
 
+    it("writes block style into a file that was empty or held only comments", () => {
+      generatePasswordsFile(file, new Map());
+      assert.match(readFileSync(file, "utf8"), /^\{\}$/m);
+      generatePasswordsFile(file, declared);
+      const text = readFileSync(file, "utf8");
+      assert.match(text, /^database_password: [A-Za-z0-9]{32}$/m);
+      assert.match(text, /^deploy_key:\n {2}private_key: \|\n/m);
+      writeFile(file, "# only a comment\n");
+      generatePasswordsFile(file, declared);
+      assert.match(readFileSync(file, "utf8"), /^# only a comment\n[^]*^database_password: [A-Za-z0-9]{32}$/m);
+    });
+
     it("leaves no temporary file behind", () => {
       generatePasswordsFile(file, declared);
       assert.deepEqual(readdirSync(dir), ["passwords.yml"]);
