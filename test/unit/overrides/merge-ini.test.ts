@@ -155,7 +155,10 @@ function normalized(text: string): unknown {
   return Object.fromEntries([...options].sort(([a], [b]) => (a < b ? -1 : 1)).map(([s, keys]) => [s, Object.fromEntries([...keys].sort(([a], [b]) => (a < b ? -1 : 1)))]));
 }
 
-describe("mergeIni properties", () => {
+describe("mergeIni properties", function () {
+  // A hundred generated cases each; the machine is shared, so allow for a slow moment.
+  this.timeout(60_000);
+
   it("merging an empty override is the identity", () => {
     fc.assert(
       fc.property(iniText, (b) => {
