@@ -1,12 +1,7 @@
 // Merges operators' INI snippets over a rendered config file, like Kolla-Ansible's merge_configs with
 // oslo.config semantics: an override's key replaces that key's value(s) in its section; the rest stays.
+import type { OverrideText } from "./override-text.js";
 import { iniOptions, parseIni, type IniDocument, type IniLine, type IniSection } from "./parse-ini.js";
-
-export interface OverrideText {
-  /** Where the snippet comes from, for error messages (e.g. `config/webapp/webapp.ini`). */
-  file: string;
-  text: string;
-}
 
 /**
  * `base` with each override applied in order. Rules:

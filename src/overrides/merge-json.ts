@@ -1,7 +1,7 @@
 // Merges operators' JSON snippets over a rendered JSON config file (same rule as YAML overrides).
 import { InputError } from "../errors.js";
 import { deepMerge, isPlainMap } from "./deep-merge.js";
-import type { OverrideText } from "./merge-ini.js";
+import type { OverrideText } from "./override-text.js";
 
 /**
  * `base` with each override deep-merged in order (see deepMerge: maps merge, lists and scalars are replaced,

@@ -3,7 +3,7 @@
 import { isAlias, isMap, isScalar, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { InputError } from "../errors.js";
 import { parseYaml } from "../model/source.js";
-import type { OverrideText } from "./merge-ini.js";
+import type { OverrideText } from "./override-text.js";
 
 /**
  * `base` with each override merged in order:
