@@ -7,6 +7,7 @@ import { register as schemas } from "./schemas.js";
 import { register as deploy } from "./deploy.js";
 import { register as operate } from "./operate.js";
 import { register as inventory } from "./inventory.js";
+import { register as genpwd } from "./genpwd.js";
 
 export function registerCommands(program: Command): void {
   validate(program);
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   operate(program);
   genconfig(program);
   inventory(program);
+  genpwd(program);
   params(program);
   schemas(program);
 }

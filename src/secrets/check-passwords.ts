@@ -1,0 +1,36 @@
+// Validation of a passwords file's text shared by readPasswords and genpwd: schema, then the shape of
+// each declared secret that has a value. Whether blanks are allowed is up to the caller.
+import { InputError, type Problem } from "../errors.js";
+import type { SecretValue } from "./secret-value.js";
+import { checkSchema } from "../model/schema-check.js";
+import { parseYaml, type YamlSource } from "../model/source.js";
+import { describeShape, hasShapeOfKind, isBlankSecret, type DeclaredSecrets } from "./declared-secrets.js";
+
+/** Parses and validates a passwords text; throws InputError with every located problem. */
+export function checkPasswordsText(file: string, text: string, declared: DeclaredSecrets): YamlSource {
+  const source = parseYaml(file, text);
+  const problems: Problem[] = checkSchema("passwords.schema.json", source).map(explainTypeProblem);
+  if (!problems.length) {
+    for (const [name, value] of passwordEntries(source)) {
+      const secret = declared.get(name);
+      if (secret && !isBlankSecret(value) && !hasShapeOfKind(value as SecretValue, secret.kind)) {
+        problems.push(source.problem([name], `must be ${describeShape(secret.kind)}`));
+      }
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+  return source;
+}
+
+// ajv says "must be null,string,object" of a value such as `12345678`; say what to write instead.
+function explainTypeProblem(p: Problem): Problem {
+  return p.message === "must be null,string,object"
+    ? { ...p, message: "must be a string (quote it), a key pair {private_key, public_key}, or blank" }
+    : p;
+}
+
+/** The file's top-level entries as plain values, in file order (an empty file has none). */
+export function passwordEntries(source: YamlSource): Map<string, unknown> {
+  const value = source.value();
+  return value && typeof value === "object" ? new Map(Object.entries(value as Record<string, unknown>)) : new Map();
+}

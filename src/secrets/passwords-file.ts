@@ -1,0 +1,112 @@
+// passwords.yml: reading it for a deployment (readPasswords) and filling it (generatePasswordsFile, `lading genpwd`).
+import { readFileSync, realpathSync, statSync, chmodSync } from "node:fs";
+import { InputError, type Problem } from "../errors.js";
+import type { SecretValue } from "./secret-value.js";
+import type { YamlSource } from "../model/source.js";
+import { checkPasswordsText, passwordEntries } from "./check-passwords.js";
+import { isBlankSecret, type DeclaredSecrets } from "./declared-secrets.js";
+import { fillPasswords, type FillResult } from "./fill-passwords.js";
+import { formatMode, isLooserThanPrivate, PRIVATE_MODE, writePrivateFileAtomically } from "./write-private-file.js";
+
+/**
+ * Shortest value accepted for a declared string secret. Redaction ignores values shorter than 6 characters
+ * (they would hide common words), so a shorter secret could leak into logs; 8 is the role schema's minimum.
+ */
+export const MIN_SECRET_LENGTH = 8;
+const RUN_GENPWD = "run lading genpwd";
+
+/**
+ * The secrets of a deployment. Validates passwords.yml against its schema, then: the file is not readable
+ * by others (0600), every declared secret is present, generated, of its kind's shape and long enough.
+ * Returns every set value of the file (unknown keys too, so that redaction covers them), by name.
+ */
+export function readPasswords(file: string, declared: DeclaredSecrets): Map<string, SecretValue> {
+  const problems: Problem[] = [];
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === "ENOENT" ? `file not found: ${RUN_GENPWD} to create it` : `cannot read file (${code})`;
+    throw new InputError([{ file, message: hint }]);
+  }
+  if (isLooserThanPrivate(mode)) {
+    problems.push({ file, message: `mode ${formatMode(mode)} lets others read these secrets: run chmod 600 ${file}` });
+  }
+  let source: YamlSource;
+  try {
+    source = checkPasswordsText(file, readFileSync(file, "utf8"), declared);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError([...problems, ...err.problems]);
+    throw err;
+  }
+  const values = passwordEntries(source);
+  for (const [name, secret] of declared) {
+    if (!values.has(name)) {
+      problems.push(source.problem([name], `secret "${name}" (role ${secret.role}) is missing: ${RUN_GENPWD}`));
+      continue;
+    }
+    const value = values.get(name);
+    if (isBlankSecret(value)) {
+      problems.push(source.problem([name], `not generated: ${RUN_GENPWD}`));
+    } else if (typeof value === "string" && value.length < MIN_SECRET_LENGTH) {
+      problems.push(
+        source.problem([name], `shorter than ${MIN_SECRET_LENGTH} characters; blank it and ${RUN_GENPWD}, or set a longer value`),
+      );
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+
+  const result = new Map<string, SecretValue>();
+  for (const [name, value] of values) if (!isBlankSecret(value)) result.set(name, value as SecretValue);
+  return result;
+}
+
+/** What `lading genpwd` did, without any value: names and counts only. */
+export interface GenpwdReport extends Omit<FillResult, "text"> {
+  file: string;
+  /** The file did not exist and was created. */
+  created: boolean;
+  /** The file's content changed and was rewritten. */
+  written: boolean;
+  /** The file was readable by others before and is now 0600: its previous mode. */
+  tightenedFrom?: number;
+}
+
+/**
+ * `lading genpwd`: fills every blank or missing declared secret of `file` (created if absent), never
+ * overwriting a set value; with `merge`, first takes the declared secrets' values from an older passwords
+ * file (upgrades). Keeps comments, order and unknown keys; writes atomically with mode 0600.
+ */
+export function generatePasswordsFile(file: string, declared: DeclaredSecrets, opts: { merge?: string } = {}): GenpwdReport {
+  const target = resolveExisting(file);
+  const existing = target ? { text: readFileSync(target, "utf8"), mode: statSync(target).mode } : undefined;
+  const old = opts.merge ? { file: opts.merge, text: readTextOrFail(opts.merge) } : undefined;
+
+  const { text, ...counts } = fillPasswords({ file, text: existing?.text }, declared, { old });
+  const path = target ?? file;
+  const written = text !== existing?.text;
+  const tightenedFrom = existing && isLooserThanPrivate(existing.mode) ? existing.mode & 0o777 : undefined;
+  if (written) writePrivateFileAtomically(path, text);
+  else if (tightenedFrom !== undefined) chmodSync(path, PRIVATE_MODE);
+  return { ...counts, file, created: !existing, written, ...(tightenedFrom !== undefined ? { tightenedFrom } : {}) };
+}
+
+// A symlinked passwords.yml stays a symlink: write through to the file it points at.
+function resolveExisting(file: string): string | undefined {
+  try {
+    return realpathSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function readTextOrFail(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError([{ file, message: code === "ENOENT" ? "file not found" : `cannot read file (${code})` }]);
+  }
+}

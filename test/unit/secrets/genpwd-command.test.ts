@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeGenpwdReport, loadDeclaredSecrets } from "../../../src/cli/commands/genpwd.js";
+import { main } from "../../../src/cli/main.js";
+import { InputError } from "../../../src/errors.js";
+
+describe("lading genpwd (command)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "lading-genpwd-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function writeRole(name: string, secrets: string): void {
+    mkdirSync(join(dir, "roles", name), { recursive: true });
+    writeFileSync(join(dir, "roles", name, "role.yaml"), `name: ${name}\ndescription: x\ngroups: [${name}]\nsecrets:\n${secrets}`);
+  }
+
+  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
+    try {
+      const code = await main(["node", "lading", ...args]);
+      return { code, out: out.join(""), err: err.join("") };
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+      process.exitCode = undefined;
+    }
+  }
+
+  it("loads the secrets the roles declare, with their role", () => {
+    writeRole("mariadb", "  database_password: {kind: password, description: root}\n");
+    writeRole("rabbitmq", "  rabbitmq_cookie: {kind: erlang_cookie, length: 24, description: cookie}\n");
+    const declared = loadDeclaredSecrets(join(dir, "roles"));
+    assert.deepEqual(
+      [...declared],
+      [
+        ["database_password", { kind: "password", description: "root", role: "mariadb" }],
+        ["rabbitmq_cookie", { kind: "erlang_cookie", length: 24, description: "cookie", role: "rabbitmq" }],
+      ],
+    );
+  });
+
+  it("refuses a bad declaration and one name declared with two kinds, located", () => {
+    writeRole("a", "  shared_secret: {kind: password, description: one}\n");
+    writeRole("b", "  shared_secret: {kind: hex, description: two}\n  weird: {kind: pin, description: w}\n");
+    try {
+      loadDeclaredSecrets(join(dir, "roles"));
+      assert.fail("expected an InputError");
+    } catch (err) {
+      assert.ok(err instanceof InputError);
+      assert.deepEqual(
+        err.problems.map((p) => [p.file, p.line, p.path, p.message]),
+        [
+          [join(dir, "roles/b/role.yaml"), 5, "secrets/shared_secret/kind", 'role a declares "shared_secret" as password; one secret has one kind'],
+          [join(dir, "roles/b/role.yaml"), 6, "secrets/weird/kind", 'must be one of "password", "hex", "uuid", "erlang_cookie", "ssh_key", "fernet_key"'],
+        ],
+      );
+    }
+  });
+
+  it("describes a report with counts and names only", () => {
+    const lines = describeGenpwdReport(
+      {
+        file: "passwords.yml",
+        created: false,
+        written: true,
+        generated: ["a", "b"],
+        kept: ["c"],
+        merged: ["d"],
+        replaced: ["e"],
+        undeclaredInOld: ["old_one"],
+        undeclaredInFile: ["mine"],
+        tightenedFrom: 0o644,
+      },
+      "old/passwords.yml",
+    );
+    assert.deepEqual(lines, [
+      "passwords.yml: generated 2, kept 1, taken from old/passwords.yml 2",
+      "replaced by the values of old/passwords.yml: e",
+      "not declared by any role, so not taken from old/passwords.yml: old_one",
+      "not declared by any role, left as they are: mine",
+      "passwords.yml was mode 0644, readable by others: now 0600",
+    ]);
+  });
+
+  it("runs from the command line: creates the file 0600, and exits 3 on a bad file", async () => {
+    const file = join(dir, "passwords.yml");
+    const ok = await run(["genpwd", "-d", dir]);
+    assert.equal(ok.code, 0);
+    assert.match(ok.out, /^created .*passwords\.yml: generated \d+, kept 0\n/);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.ok(readFileSync(file, "utf8").startsWith("# Secrets of this deployment"));
+
+    writeFileSync(file, "a: [1]\n");
+    const bad = await run(["genpwd", "-p", file]);
+    assert.equal(bad.code, 3);
+    assert.match(bad.err, /passwords\.yml:1:4: a: must be a string \(quote it\)/);
+  });
+});
