@@ -5,6 +5,7 @@ import Handlebars from "handlebars";
 import type { Problem } from "../errors.js";
 import { InputError } from "../errors.js";
 import type { Parameter, Role } from "../generated/role.js";
+import type { DeclaredSecrets } from "../secrets/declared-secrets.js";
 import { checkSchema } from "./schema-check.js";
 import { readYaml, type YamlSource } from "./source.js";
 
@@ -34,21 +35,13 @@ export interface DeclaredParameter {
   source?: YamlSource;
 }
 
-export interface DeclaredSecret {
-  name: string;
-  kind: string;
-  length?: number;
-  description: string;
-  role: string;
-  file: string;
-}
 
 export interface RoleSet {
   /** In dependency order (a role after every role it depends on), then by name. */
   roles: LoadedRole[];
   byName: Map<string, LoadedRole>;
   parameters: Map<string, DeclaredParameter>;
-  secrets: Map<string, DeclaredSecret>;
+  secrets: DeclaredSecrets;
 }
 
 /** The Handlebars environment: logic-less (each/if/unless only), strict, no HTML escaping. */
@@ -84,7 +77,7 @@ export function loadRoles(dirs: string[]): RoleSet {
   }
 
   const parameters = new Map<string, DeclaredParameter>();
-  const secrets = new Map<string, DeclaredSecret>();
+  const secrets: DeclaredSecrets = new Map();
   const declare = (p: DeclaredParameter, where: Problem): void => {
     const prior = parameters.get(p.name);
     if (prior && prior.file !== p.file) {
@@ -137,7 +130,7 @@ export function loadRoles(dirs: string[]): RoleSet {
         problems.push(source.problem(["secrets", name], `secret "${name}" is also declared by ${prior.role} with another kind or length`, { key: true }));
         continue;
       }
-      if (!prior) secrets.set(name, { name, kind: decl.kind, length: decl.length, description: decl.description, role: def.name, file });
+      if (!prior) secrets.set(name, { ...decl, role: def.name });
     }
   }
 

@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { InputError, type Problem } from "../errors.js";
 import { mergeIni } from "../overrides/merge-ini.js";
-import { mergeJson, mergeYaml } from "../overrides/merge-yaml.js";
+import { mergeJson } from "../overrides/merge-json.js";
+import { mergeYaml } from "../overrides/merge-yaml.js";
 
 export interface OverrideFile {
   file: string;

@@ -1,12 +1,8 @@
 // `lading genpwd`: fills passwords.yml with every secret the roles declare (like kolla-genpwd / kolla-mergepwd).
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { InputError, type Problem } from "../../errors.js";
-import { problemsFrom, validatorFor } from "../../model/schema-check.js";
-import { readYaml } from "../../model/source.js";
+import { loadRoles } from "../../model/roles.js";
 import { builtinRolesDir } from "../../paths.js";
-import type { Secret } from "../../generated/role.js";
 import type { DeclaredSecrets } from "../../secrets/declared-secrets.js";
 import { generatePasswordsFile, type GenpwdReport } from "../../secrets/passwords-file.js";
 import { formatMode } from "../../secrets/write-private-file.js";
@@ -20,45 +16,17 @@ export function register(program: Command): void {
     .option("--merge <old>", "upgrade: take the declared secrets' values from an older passwords file")
     .action((opts: { dir: string; passwords?: string; merge?: string }) => {
       const file = opts.passwords ?? join(opts.dir, "passwords.yml");
-      const report = generatePasswordsFile(file, loadDeclaredSecrets(), { merge: opts.merge });
+      const report = generatePasswordsFile(file, loadDeclaredSecrets(opts.dir), { merge: opts.merge });
       for (const line of describeGenpwdReport(report, opts.merge)) process.stdout.write(`${line}\n`);
     });
 }
 
-/**
- * The secrets declared by the built-in roles, straight from `roles/<name>/role.yaml`.
- * Stand-in until the role loader exists: it replaces this one function.
- */
-export function loadDeclaredSecrets(rolesDir: string = builtinRolesDir): DeclaredSecrets {
-  const declared: DeclaredSecrets = new Map();
-  const problems: Problem[] = [];
-  const validate = validatorFor("role.schema.json#/$defs/secret");
-  const roleNames = existsSync(rolesDir) ? readdirSync(rolesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
-  for (const role of roleNames) {
-    const file = join(rolesDir, role, "role.yaml");
-    if (!existsSync(file)) continue;
-    const source = readYaml(file);
-    const secrets = (source.value() as { secrets?: Record<string, unknown> } | null)?.secrets ?? {};
-    for (const [name, decl] of Object.entries(secrets)) {
-      const found = problemsFrom(validate, decl, source, ["secrets", name]);
-      if (found.length) {
-        problems.push(...found);
-        continue;
-      }
-      const secret = decl as Secret;
-      const earlier = declared.get(name);
-      if (earlier && earlier.kind !== secret.kind) {
-        problems.push(source.problem(["secrets", name, "kind"], `role ${earlier.role} declares "${name}" as ${earlier.kind}; one secret has one kind`));
-      } else if (!earlier) {
-        declared.set(name, { ...secret, role });
-      }
-    }
-  }
-  if (problems.length) throw new InputError(problems);
-  return declared;
+/** Every secret the roles declare (built-in roles and the deployment's own roles/). */
+export function loadDeclaredSecrets(dir = "."): DeclaredSecrets {
+  return loadRoles([builtinRolesDir, join(dir, "roles")]).secrets;
 }
 
-/** What genpwd tells the operator: counts and names, never a value. */
+/** What genpwd did, by names and counts only: never a value. */
 export function describeGenpwdReport(report: GenpwdReport, merged?: string): string[] {
   const counts = [`generated ${report.generated.length}`, `kept ${report.kept.length}`];
   if (merged !== undefined) counts.push(`taken from ${merged} ${report.merged.length + report.replaced.length}`);
