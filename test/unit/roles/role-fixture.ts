@@ -6,6 +6,7 @@ import { join } from "node:path";
 import Handlebars from "handlebars";
 import { builtinRolesDir } from "../../../src/paths.js";
 import { readYaml, type YamlSource } from "../../../src/model/source.js";
+import type { GlobalParameters } from "../../../src/generated/global.js";
 import type { Role } from "../../../src/generated/role.js";
 
 export interface LoadedRole {
@@ -32,11 +33,11 @@ export function loadShippedRoles(): LoadedRole[] {
     });
 }
 
-export type ParameterSpecs = Record<string, { default?: unknown; nullable?: boolean; description: string }>;
+export type ParameterSpecs = GlobalParameters["parameters"];
 
 export function loadGlobalParameters(): ParameterSpecs {
   const source = readYaml(join(builtinRolesDir, "global.yaml"));
-  return (source.value() as { parameters: ParameterSpecs }).parameters;
+  return (source.value() as GlobalParameters).parameters;
 }
 
 function render(template: string, context: object): string {
@@ -49,7 +50,7 @@ export function resolveParameters(roles: LoadedRole[], overrides: Record<string,
   const all: ParameterSpecs = { ...loadGlobalParameters() };
   for (const r of roles) Object.assign(all, r.role.parameters ?? {});
   for (const [name, spec] of Object.entries(all)) {
-    if ("default" in spec) values[name] = spec.default === null ? "" : spec.default;
+    if (spec && "default" in spec) values[name] = spec.default === null ? "" : spec.default;
   }
   return { ...values, ...overrides };
 }

@@ -48,7 +48,7 @@ describe("shipped roles", () => {
 
   it("every global parameter has a default or says it is required", () => {
     const missing = Object.entries(globals)
-      .filter(([, spec]) => !("default" in spec) && !/required/i.test(spec.description))
+      .filter(([, spec]) => spec && !("default" in spec) && !/required/i.test(spec.description))
       .map(([name]) => name);
     assert.deepEqual(missing, []);
   });

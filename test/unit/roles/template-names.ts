@@ -44,7 +44,7 @@ export function contextShape(role: LoadedRole, roles: LoadedRole[], globals: Par
     for (const name of Object.keys(r.role.secrets ?? {})) secrets[name] = value;
   }
   for (const [name, spec] of Object.entries(parameters)) {
-    fields[name] = (spec as { type?: string }).type === "boolean" ? boolean : value;
+    fields[name] = spec?.type === "boolean" ? boolean : value;
   }
   fields["secrets"] = object(secrets);
   for (const [name, spec] of Object.entries(role.role.computed ?? {})) {
