@@ -61,8 +61,9 @@ export interface DesiredLbEntry {
   backendGroup: string;
   balance: string;
   activeBackup: boolean;
-  check: { httpPath?: string; mysqlUser?: string; inter?: string; rise?: number; fall?: number };
-  timeouts: { client?: string; server?: string };
+  /** Flattened for logic-less templates: booleans say which check, strings are "" when unused. */
+  check: { http: boolean; mysql: boolean; httpPath: string; mysqlUser: string; inter: string; rise: number; fall: number };
+  timeouts: { client: string; server: string };
   backends: DesiredBackend[];
 }
 

@@ -275,8 +275,16 @@ class Renderer {
           backendGroup: e.backendGroup,
           balance: e.balance ?? "roundrobin",
           activeBackup: e.activeBackup ?? false,
-          check: e.check ?? {},
-          timeouts: e.timeouts ?? {},
+          check: {
+            http: e.check?.httpPath !== undefined,
+            mysql: e.check?.mysqlUser !== undefined,
+            httpPath: e.check?.httpPath ?? "",
+            mysqlUser: e.check?.mysqlUser !== undefined ? this.renderString(e.check.mysqlUser, ctx, role, ["loadbalancer", i, "check", "mysqlUser"], host.name) : "",
+            inter: e.check?.inter ?? "2s",
+            rise: e.check?.rise ?? 2,
+            fall: e.check?.fall ?? 3,
+          },
+          timeouts: { client: e.timeouts?.client ?? "1m", server: e.timeouts?.server ?? "1m" },
           backends: backendHosts.map((b, j) => ({
             name: b.name,
             address: b.address,
