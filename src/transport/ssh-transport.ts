@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
 import pLimit from "p-limit";
-import { Client, utils, type AnyAuthMethod, type ClientChannel } from "ssh2";
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel } from "ssh2";
 import { HostError } from "../errors.js";
 import { sudoRefusal, wrapWithSudo } from "./become.js";
 import {
@@ -19,6 +19,9 @@ import { writeFileAtomically } from "./put-file.js";
 import { quoteArgv } from "./quote.js";
 import type { SshSettings } from "./ssh-settings.js";
 import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "./transport.js";
+
+// ssh2 is CommonJS: its named exports are not visible to ESM imports, so take them from the default export.
+const { Client: SshClient, utils } = ssh2;
 
 /** OpenSSH's sshd allows 10 sessions per connection (MaxSessions); stay below it. */
 const MAX_CHANNELS_PER_CONNECTION = 8;
@@ -97,7 +100,7 @@ export async function openSshClient(
   const knownHostsFile = settings.knownHostsFiles[0] ?? "known_hosts";
 
   return new Promise<Client>((resolve, reject) => {
-    const client = new Client();
+    const client = new SshClient();
     let settled = false;
     let refusal: string | undefined;
     const fail = (message: string, cause?: unknown): void => {
