@@ -152,6 +152,8 @@ export async function openSshClient(
     client.on("ready", () => {
       if (settled) return;
       settled = true;
+      // Commands are small request/response exchanges: Nagle's delay would cost ~40 ms per round trip.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.on("error", (err: Error & { code?: string; level?: string }) => {

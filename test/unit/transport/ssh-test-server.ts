@@ -71,6 +71,8 @@ export async function startTestServer(options: { clientPublicKey: string; hostKe
       ctx.accept();
     });
     client.on("ready", () => {
+      // Without it every small reply waits on delayed ACKs, and the tests would time Nagle, not the transport.
+      (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
       client.on("session", (acceptSession) => {
         const session = acceptSession();
         session.on("exec", (acceptExec, _reject, info) => {
