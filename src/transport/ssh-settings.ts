@@ -111,14 +111,15 @@ interface Explicit {
   knownHosts?: string;
 }
 
-function resolveOne(explicit: Explicit, config: SSHConfig, opts: ConnectOptions, withJumps: boolean, fallbackKey?: string): SshSettings {
+function resolveOne(explicit: Explicit, config: SSHConfig, opts: ConnectOptions, withJumps: boolean, extraKeys: readonly string[] = []): SshSettings {
   // Host patterns are matched against the inventory name and, failing that, against the address,
   // so both `Host lab*` and `Host 10.98.0.*` apply; the first value found wins, as in OpenSSH.
   const byName = computeFor(config, explicit.name);
   const byAddress = explicit.address && explicit.address !== explicit.name ? computeFor(config, explicit.address) : {};
   const pick = (key: string): string | string[] | undefined => byName[key] ?? byAddress[key];
 
-  const hostname = explicit.address ?? first(pick("hostname")) ?? explicit.name;
+  const configHostname = first(pick("hostname"))?.replace(/%([%h])/g, (_m, t: string) => (t === "h" ? explicit.name : "%"));
+  const hostname = explicit.address ?? configHostname ?? explicit.name;
   const configPort = Number(first(pick("port")));
   const port = explicit.port ?? (Number.isInteger(configPort) && configPort > 0 ? configPort : 22);
   const user = explicit.user ?? first(pick("user")) ?? localUserName();
@@ -131,7 +132,7 @@ function resolveOne(explicit: Explicit, config: SSHConfig, opts: ConnectOptions,
     : configIdentities.length > 0
       ? configIdentities
       : defaultIdentities;
-  if (fallbackKey && !identityFiles.includes(fallbackKey)) identityFiles.push(fallbackKey);
+  for (const key of extraKeys) if (!identityFiles.includes(key)) identityFiles.push(key);
 
   const knownHostsOverride = opts.knownHostsFile ?? explicit.knownHosts;
   const configKnownHosts = list(pick("userknownhostsfile")).map((f) => expandPath(f, tokens));
@@ -144,7 +145,6 @@ function resolveOne(explicit: Explicit, config: SSHConfig, opts: ConnectOptions,
   const countMax = Number(first(pick("serveralivecountmax")));
   const proxyJump = withJumps ? first(pick("proxyjump")) : undefined;
   const hops = proxyJump ? parseProxyJump(proxyJump) : [];
-  const identityForHops = explicit.key ? expandPath(explicit.key, tokens) : undefined;
   return {
     name: explicit.name,
     hostname,
@@ -157,9 +157,9 @@ function resolveOne(explicit: Explicit, config: SSHConfig, opts: ConnectOptions,
     keepaliveIntervalMs: opts.keepaliveIntervalMs ?? parseSeconds(first(pick("serveraliveinterval"))) ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
     keepaliveCountMax: Number.isInteger(countMax) && countMax > 0 ? countMax : 3,
     // A hop's own ProxyJump is not followed: the target's list already names the whole chain.
-    // The target's key is also offered to its hops: one deploy key usually opens the bastion too.
+    // The target's keys are also offered to its hops (OpenSSH would not): one deploy key usually opens the bastion too.
     jumps: hops.map((hop) =>
-      resolveOne({ name: hop.host, user: hop.user, port: hop.port, knownHosts: explicit.knownHosts }, config, opts, false, identityForHops),
+      resolveOne({ name: hop.host, user: hop.user, port: hop.port, knownHosts: explicit.knownHosts }, config, opts, false, identityFiles),
     ),
   };
 }
