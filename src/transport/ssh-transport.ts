@@ -224,7 +224,7 @@ export class SshTransport implements Transport {
     });
   }
 
-  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const become = (opts.become ?? this.options.become) && this.options.user !== "root";
     const finalArgv = become ? wrapWithSudo(argv) : [...argv];
     const commandLine = quoteArgv(finalArgv);

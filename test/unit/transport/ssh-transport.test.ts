@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -199,6 +200,29 @@ describe("SSH transport against a real ssh2 server", function () {
         rmSync(join(sudoDir, "refuse"));
         await deploy.close();
       }
+    });
+  });
+
+  describe("ssh-agent", () => {
+    let agent: ChildProcess | undefined;
+    after(() => {
+      if (agent?.pid !== undefined) agent.kill("SIGTERM");
+      delete process.env["SSH_AUTH_SOCK"];
+    });
+
+    it("authenticates with a key held by ssh-agent (SSH_AUTH_SOCK)", async function () {
+      const socket = join(files.dir, "agent.sock");
+      agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+      await waitFor(() => existsSync(socket), "ssh-agent to listen");
+      execFileSync("ssh-add", [files.keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore" });
+      process.env["SSH_AUTH_SOCK"] = socket;
+      const noKeys = join(files.dir, "config-no-keys");
+      writeFileSync(noKeys, "IdentityFile /nonexistent/key\n");
+      const viaAgent = await connect({ ...target, key: undefined }, { ...opts, sshConfigFile: noKeys });
+      assert.equal((await viaAgent.exec(["echo", "agent"])).stdout, "agent\n");
+      await viaAgent.close();
+      delete process.env["SSH_AUTH_SOCK"];
+      await assert.rejects(connect({ ...target, key: undefined }, { ...opts, sshConfigFile: noKeys }), /authentication failed for user root; tried no key/);
     });
   });
 
