@@ -82,8 +82,8 @@ export async function startTestServer(options: { clientPublicKey: string; hostKe
           const child = spawn("/bin/sh", ["-c", info.command], { env: { ...process.env, ...state.env }, detached: true });
           channel.on("error", () => undefined);
           child.stdin.on("error", () => undefined);
-          channel.on("data", (chunk: Buffer) => child.stdin.write(chunk));
-          channel.on("end", () => child.stdin.end());
+          // pipe() keeps flow control: the client is slowed down instead of the server buffering everything.
+          channel.pipe(child.stdin);
           // Like sshd: a lost channel closes the command's pipes; the command itself goes on.
           channel.on("close", () => child.stdin.end());
           child.stdout.on("data", (chunk: Buffer) => channel.write(chunk));
