@@ -32,7 +32,9 @@ function seconds(ms: number): string {
 
 /** A command line short enough for an error message. Argv never holds secrets (they travel on stdin). */
 function describeCommand(argv: readonly string[]): string {
-  const line = quoteArgv(argv);
+  // A fixed `sh -c` script says little in a message; its positional values say which call it was.
+  const shown = argv[0] === "sh" && argv[1] === "-c" && argv.length > 2 ? ["sh", "-c", "<script>", ...argv.slice(3)] : argv;
+  const line = quoteArgv(shown).replace("'<script>'", "<script>");
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
