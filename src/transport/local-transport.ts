@@ -1,0 +1,101 @@
+// The local connector for hosts with `connection: local` (all-in-one on the deploy host): the same
+// interface, running argv directly with spawn (no shell), and the same atomic file write.
+import { spawn } from "node:child_process";
+import { userInfo } from "node:os";
+import { HostError } from "../errors.js";
+import { sudoRefusal, wrapWithSudo } from "./become.js";
+import { writeFileAtomically } from "./put-file.js";
+import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "./transport.js";
+
+export interface LocalTransportOptions {
+  host: string;
+  become: boolean;
+  commandTimeoutMs?: number;
+}
+
+export class LocalTransport implements Transport {
+  readonly host: string;
+  /** No network connection is opened for a local host. */
+  readonly stats: TransportStats = { connections: 0, execs: 0 };
+  private readonly options: LocalTransportOptions;
+  private readonly isRoot = process.getuid?.() === 0;
+  private closed = false;
+
+  constructor(options: LocalTransportOptions) {
+    this.options = options;
+    this.host = options.host;
+  }
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new Error("cannot run an empty command");
+    if (argv.some((arg) => arg.includes("\0"))) throw new Error("an argument contains a NUL byte");
+    if (this.closed) throw new HostError(this.host, "the local transport is closed");
+    const become = (opts.become ?? this.options.become) && !this.isRoot;
+    const finalArgv = become ? wrapWithSudo(argv) : [...argv];
+    const result = await this.run(finalArgv, opts);
+    const refused = become ? sudoRefusal(this.host, userInfo().username, result) : undefined;
+    if (refused) throw refused;
+    return result;
+  }
+
+  private run(argv: string[], opts: ExecOptions): Promise<ExecResult> {
+    this.stats.execs += 1;
+    const started = performance.now();
+    const timeoutMs = opts.timeoutMs ?? this.options.commandTimeoutMs;
+    const [command, ...args] = argv as [string, ...string[]];
+    return new Promise<ExecResult>((resolve, reject) => {
+      // Its own process group, so that a timeout kills the command's children too.
+      const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+      // A command that does not read its stdin closes the pipe early; that is not a failure.
+      child.stdin.on("error", () => undefined);
+      child.on("error", (err: NodeJS.ErrnoException) => {
+        if (timer) clearTimeout(timer);
+        // Mirror a shell: a missing program is exit code 127, so remote and local results read alike.
+        if (err.code === "ENOENT") {
+          resolve({ code: 127, stdout: "", stderr: `${command}: not found\n`, durationMs: performance.now() - started });
+        } else {
+          reject(new HostError(this.host, `cannot run ${command}: ${err.message}`, { cause: err }));
+        }
+      });
+      child.on("close", (code, signal) => {
+        if (timer) clearTimeout(timer);
+        if (timedOut) return;
+        const result: ExecResult = {
+          code,
+          stdout: Buffer.concat(stdout).toString("utf8"),
+          stderr: Buffer.concat(stderr).toString("utf8"),
+          durationMs: performance.now() - started,
+        };
+        if (signal) result.signal = signal;
+        resolve(result);
+      });
+      if (timeoutMs !== undefined && timeoutMs > 0) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+          } catch {
+            child.kill("SIGKILL");
+          }
+          reject(new HostError(this.host, `command timed out after ${Math.round(timeoutMs / 100) / 10}s: ${argv.join(" ").slice(0, 160)}`));
+        }, timeoutMs);
+      }
+      child.stdin.end(opts.stdin ?? undefined);
+    });
+  }
+
+  putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
+    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts);
+  }
+
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

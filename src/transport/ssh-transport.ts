@@ -1,0 +1,331 @@
+// The SSH connector, and the one module of lading that imports ssh2. One connection per host carries
+// every command and file of a run; host keys are checked against known_hosts before anything is sent.
+import { readFile } from "node:fs/promises";
+import type { Duplex } from "node:stream";
+import pLimit from "p-limit";
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel } from "ssh2";
+import { HostError } from "../errors.js";
+import { sudoRefusal, wrapWithSudo } from "./become.js";
+import {
+  appendKnownHost,
+  checkHostKey,
+  fingerprintSha256,
+  keyTypeOfBlob,
+  knownHostName,
+  preferredHostKeyAlgorithms,
+  readKnownHosts,
+} from "./known-hosts.js";
+import { writeFileAtomically } from "./put-file.js";
+import { quoteArgv } from "./quote.js";
+import type { SshSettings } from "./ssh-settings.js";
+import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "./transport.js";
+
+// ssh2 is CommonJS: its named exports are not visible to ESM imports, so take them from the default export.
+const { Client: SshClient, utils } = ssh2;
+
+/** OpenSSH's sshd allows 10 sessions per connection (MaxSessions); stay below it. */
+const MAX_CHANNELS_PER_CONNECTION = 8;
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+/** A command line short enough for an error message. Argv never holds secrets (they travel on stdin). */
+function describeCommand(argv: readonly string[]): string {
+  // A fixed `sh -c` script says little in a message; its positional values say which call it was.
+  const shown = argv[0] === "sh" && argv[1] === "-c" && argv.length > 2 ? ["sh", "-c", "<script>", ...argv.slice(3)] : argv;
+  const line = quoteArgv(shown).replace("'<script>'", "<script>");
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+interface AuthPlan {
+  methods: AnyAuthMethod[];
+  /** What was offered, for the error message. */
+  offered: string[];
+}
+
+async function planAuthentication(settings: SshSettings): Promise<AuthPlan> {
+  const methods: AnyAuthMethod[] = [];
+  const offered: string[] = [];
+  for (const file of settings.identityFiles) {
+    let text: Buffer;
+    try {
+      text = await readFile(file);
+    } catch {
+      continue; // absent default keys are normal
+    }
+    const parsed = utils.parseKey(text);
+    if (parsed instanceof Error) {
+      offered.push(`key ${file} (skipped: ${/encrypted|passphrase/i.test(parsed.message) ? "it needs a passphrase; load it into ssh-agent" : parsed.message})`);
+      continue;
+    }
+    methods.push({ type: "publickey", username: settings.user, key: text });
+    offered.push(`key ${file}`);
+  }
+  const agentSocket = process.env["SSH_AUTH_SOCK"];
+  if (agentSocket && !settings.identitiesOnly) {
+    methods.push({ type: "agent", username: settings.user, agent: agentSocket });
+    offered.push(`ssh-agent (${agentSocket})`);
+  }
+  return { methods, offered };
+}
+
+function describeConnectFailure(err: Error & { code?: string; level?: string }, settings: SshSettings, auth: AuthPlan): string {
+  if (err.level === "client-authentication") {
+    const tried = auth.offered.length > 0 ? auth.offered.join(", ") : `no key (none of ${settings.identityFiles.join(", ")} exists, and no ssh-agent)`;
+    return `authentication failed for user ${settings.user}; tried ${tried}`;
+  }
+  if (err.level === "client-timeout" || err.code === "ETIMEDOUT") return `timed out after ${seconds(settings.connectTimeoutMs)}`;
+  switch (err.code) {
+    case "ECONNREFUSED": return "connection refused";
+    case "ECONNRESET": return "connection reset by the server";
+    case "EHOSTUNREACH": return "no route to host";
+    case "ENETUNREACH": return "network unreachable";
+    case "ENOTFOUND":
+    case "EAI_AGAIN": return `cannot resolve the host name ${settings.hostname}`;
+    default: return err.message;
+  }
+}
+
+/**
+ * Opens one authenticated SSH connection, over `sock` when it comes through a bastion.
+ * Rejects with HostError (labelled `label`) for unreachable hosts, refused host keys and failed auth.
+ */
+export async function openSshClient(
+  settings: SshSettings,
+  opts: { acceptNewHostKeys?: boolean; label: string; sock?: Duplex },
+): Promise<Client> {
+  const where = `${settings.hostname}:${settings.port}`;
+  const lookupName = knownHostName(settings.hostname, settings.port);
+  const knownHosts = await readKnownHosts(settings.knownHostsFiles);
+  const auth = await planAuthentication(settings);
+  const knownHostsFile = settings.knownHostsFiles[0] ?? "known_hosts";
+
+  return new Promise<Client>((resolve, reject) => {
+    const client = new SshClient();
+    let settled = false;
+    let refusal: string | undefined;
+    const fail = (message: string, cause?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(new HostError(opts.label, message, { cause }));
+    };
+
+    const verifyHostKey = (keyBlob: Buffer, verify: (valid: boolean) => void): void => {
+      const verdict = checkHostKey(knownHosts, lookupName, keyBlob);
+      const presented = `${keyTypeOfBlob(keyBlob)} ${fingerprintSha256(keyBlob)}`;
+      switch (verdict.kind) {
+        case "known":
+          verify(true);
+          return;
+        case "revoked":
+          refusal = `host key ${presented} of ${where} is REVOKED (${verdict.entry.file}:${verdict.entry.line}); refusing to connect`;
+          verify(false);
+          return;
+        case "changed":
+          refusal =
+            `host key of ${where} has CHANGED: it now presents ${presented}, but ${verdict.entry.file}:${verdict.entry.line} ` +
+            `holds ${verdict.entry.keyType} ${fingerprintSha256(verdict.entry.key)}. Someone may be intercepting the connection, ` +
+            `or the host was reinstalled; if you trust the new key, remove that line (ssh-keygen -R '${lookupName}' -f ${verdict.entry.file}) and connect again`;
+          verify(false);
+          return;
+        case "unknown":
+          if (!opts.acceptNewHostKeys) {
+            const others = verdict.otherTypes.length > 0
+              ? ` (known keys of other types: ${verdict.otherTypes.map((e) => `${e.keyType} at ${e.file}:${e.line}`).join(", ")})`
+              : "";
+            refusal =
+              `host key of ${where} is not known: ${presented} is not in ${settings.knownHostsFiles.join(", ")}${others}. ` +
+              `Check the fingerprint and add it, or accept new host keys (acceptNewHostKeys)`;
+            verify(false);
+            return;
+          }
+          appendKnownHost(knownHostsFile, lookupName, keyBlob).then(
+            () => verify(true),
+            (err: Error) => {
+              refusal = `cannot record the new host key of ${where} in ${knownHostsFile}: ${err.message}`;
+              verify(false);
+            },
+          );
+      }
+    };
+
+    client.on("ready", () => {
+      if (settled) return;
+      settled = true;
+      // Commands are small request/response exchanges: Nagle's delay would cost ~40 ms per round trip.
+      client.setNoDelay(true);
+      resolve(client);
+    });
+    client.on("error", (err: Error & { code?: string; level?: string }) => {
+      if (refusal) fail(`cannot connect to ${where}: ${refusal}`, err);
+      else fail(`cannot connect to ${where}: ${describeConnectFailure(err, settings, auth)}`, err);
+    });
+    client.on("close", () => fail(`cannot connect to ${where}: ${refusal ?? "the server closed the connection during the handshake"}`));
+
+    try {
+      client.connect({
+        host: settings.hostname,
+        port: settings.port,
+        username: settings.user,
+        sock: opts.sock,
+        readyTimeout: settings.connectTimeoutMs,
+        keepaliveInterval: settings.keepaliveIntervalMs,
+        keepaliveCountMax: settings.keepaliveCountMax,
+        hostVerifier: verifyHostKey,
+        authHandler: auth.methods,
+        algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownHosts, lookupName) as never },
+      });
+    } catch (err) {
+      fail(`cannot connect to ${where}: ${(err as Error).message}`, err);
+    }
+  });
+}
+
+/** Opens a TCP stream to `host:port` through an established connection (a ProxyJump hop). */
+export function forwardThrough(via: Client, label: string, host: string, port: number, timeoutMs: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new HostError(label, `cannot connect to ${host}:${port} through the bastion: timed out after ${seconds(timeoutMs)}`)), timeoutMs);
+    via.forwardOut("127.0.0.1", 0, host, port, (err, stream) => {
+      clearTimeout(timer);
+      if (err) reject(new HostError(label, `cannot connect to ${host}:${port} through the bastion: ${err.message}`, { cause: err }));
+      else resolve(stream);
+    });
+  });
+}
+
+export interface SshTransportOptions {
+  host: string;
+  user: string;
+  become: boolean;
+  commandTimeoutMs?: number;
+  /** Called after the connection is closed (closes bastions this transport owns). */
+  onClose?: () => Promise<void>;
+}
+
+/** A Transport over one open ssh2 connection. */
+export class SshTransport implements Transport {
+  readonly host: string;
+  readonly stats: TransportStats = { connections: 1, execs: 0 };
+  private readonly client: Client;
+  private readonly options: SshTransportOptions;
+  private readonly channels = pLimit(MAX_CHANNELS_PER_CONNECTION);
+  private lostReason: string | undefined;
+  private closed = false;
+
+  constructor(client: Client, options: SshTransportOptions) {
+    this.client = client;
+    this.options = options;
+    this.host = options.host;
+    client.on("error", (err: Error) => {
+      this.lostReason ??= err.message;
+    });
+    client.on("close", () => {
+      this.lostReason ??= "the connection was closed";
+    });
+  }
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const become = (opts.become ?? this.options.become) && this.options.user !== "root";
+    const finalArgv = become ? wrapWithSudo(argv) : [...argv];
+    const commandLine = quoteArgv(finalArgv);
+    return this.channels(async () => {
+      const result = await this.run(commandLine, argv, opts);
+      const refused = become ? sudoRefusal(this.host, this.options.user, result) : undefined;
+      if (refused) throw refused;
+      return result;
+    });
+  }
+
+  private run(commandLine: string, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    if (this.closed || this.lostReason) {
+      return Promise.reject(new HostError(this.host, `cannot run ${describeCommand(argv)}: ${this.lostReason ?? "the transport is closed"}`));
+    }
+    this.stats.execs += 1;
+    const started = performance.now();
+    const timeoutMs = opts.timeoutMs ?? this.options.commandTimeoutMs;
+    return new Promise<ExecResult>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        outcome();
+      };
+      this.client.exec(commandLine, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) {
+          settle(() => reject(new HostError(this.host, `cannot start ${describeCommand(argv)}: ${this.lostReason ?? err.message}`, { cause: err })));
+          return;
+        }
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let code: number | null | undefined;
+        let signal: string | undefined;
+        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        channel.on("exit", (exitCode: number | null, signalName?: string) => {
+          code = exitCode;
+          if (signalName) signal = signalName;
+        });
+        channel.on("close", () => {
+          if (code === undefined) {
+            settle(() => reject(new HostError(this.host, `connection lost while running ${describeCommand(argv)}${this.lostReason ? `: ${this.lostReason}` : ""}`)));
+            return;
+          }
+          const result: ExecResult = {
+            code,
+            stdout: Buffer.concat(stdout).toString("utf8"),
+            stderr: Buffer.concat(stderr).toString("utf8"),
+            durationMs: performance.now() - started,
+          };
+          if (signal) result.signal = signal;
+          settle(() => resolve(result));
+        });
+        if (timeoutMs !== undefined && timeoutMs > 0) {
+          timer = setTimeout(() => {
+            settle(() => reject(new HostError(this.host, `command timed out after ${seconds(timeoutMs)}: ${describeCommand(argv)}`)));
+            try {
+              channel.signal("KILL");
+            } catch {
+              // the channel may already be gone; closing it below is enough
+            }
+            channel.close();
+          }, timeoutMs);
+        }
+        // A broken stdin pipe shows up as a lost connection on `close`; nothing else to do here.
+        channel.on("error", () => undefined);
+        channel.end(opts.stdin ?? undefined);
+      });
+    });
+  }
+
+  putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
+    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts);
+  }
+
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      if (this.lostReason) return resolve();
+      const timer = setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, 2000);
+      this.client.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.client.end();
+    });
+    await this.options.onClose?.();
+  }
+
+  /** Drops the connection at once, as a network failure would (for tests and emergency stops). */
+  destroy(): void {
+    this.client.destroy();
+  }
+}
