@@ -7,7 +7,7 @@ import type { HostFacts, HostStateFile } from "../facts/parse.js";
 import type { Plan, ServicePlan, Step } from "../plan/plan.js";
 import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
-import type { Transport } from "../transport/transport.js";
+import { forEachHost, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
 import { deadlineOf, describeGate, gateOf, waitForGate } from "./gates.js";
 import { parseDuration } from "./duration.js";
@@ -67,7 +67,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
     // 1. Every image on every host first: a missing image stops the run before any change.
     emit({ type: "phase", name: "images" });
     const pullFailures: string[] = [];
-    await forEachLimited([...plan.hosts.values()], input.forks, async (hp) => {
+    await forEachHost([...plan.hosts.values()], input.forks, async (hp) => {
       for (const step of hp.pulls) {
         if (step.kind !== "pull") continue;
         try {
@@ -272,7 +272,7 @@ async function register(step: Step, input: ApplyInput, state: Map<string, HostSt
 }
 
 async function flushState(input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
-  await forEachLimited([...state.entries()], input.forks, async ([host, s]) => {
+  const results = await forEachHost([...state.entries()], input.forks, async ([host, s]) => {
     const before = JSON.stringify(input.facts.get(host)?.state ?? {});
     const after = JSON.stringify(s);
     const t = input.transports.get(host);
@@ -280,16 +280,6 @@ async function flushState(input: ApplyInput, state: Map<string, HostStateFile>):
     if (before === after || !t || !h) return;
     await t.putFile(h.stateFile, `${JSON.stringify(s, null, 2)}\n`, { mode: "0600", owner: "root" });
   });
-}
-
-/** Runs fn over items with at most `limit` at once. */
-export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }

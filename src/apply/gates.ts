@@ -2,7 +2,7 @@
 import * as docker from "../docker/commands.js";
 import type { Gate } from "../generated/role.js";
 import type { DesiredService } from "../render/desired.js";
-import type { Transport } from "../transport/transport.js";
+import type { Transport } from "../transport/index.js";
 import { parseDuration } from "./duration.js";
 
 export interface GateResult {

@@ -2,7 +2,7 @@
 // in RabbitMQ. Passwords travel on stdin only, never in argv or the environment.
 import * as docker from "../docker/commands.js";
 import { HostError } from "../errors.js";
-import type { Transport } from "../transport/transport.js";
+import type { Transport } from "../transport/index.js";
 
 /** A SQL string literal: backslashes and quotes escaped. */
 export function sqlString(s: string): string {

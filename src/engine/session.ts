@@ -5,7 +5,7 @@ import type { HostFacts } from "../facts/parse.js";
 import type { Inventory } from "../inventory/index.js";
 import type { Emit } from "../apply/events.js";
 import type { DesiredState } from "../render/desired.js";
-import { openConnections, type ConnectOptions, type Transport } from "../transport/index.js";
+import { ConnectionPool, type ConnectOptions, type SshTarget, type Transport } from "../transport/index.js";
 
 export interface SessionOptions {
   forks: number;
@@ -19,6 +19,8 @@ export interface Session {
   /** Hosts that could not be reached, with the reason. */
   unreachable: Map<string, string>;
   facts: Map<string, HostFacts>;
+  /** SSH connections and round trips per host so far. */
+  stats(): Map<string, { connections: number; execs: number }>;
   close(): Promise<void>;
 }
 
@@ -35,10 +37,15 @@ export function factsRequestOf(desired: DesiredState, host: string): { paths: st
 }
 
 export async function openSession(inventory: Inventory, desired: DesiredState, opts: SessionOptions): Promise<Session> {
-  const targets = [...desired.hosts.keys()].map((name) => inventory.hosts.get(name)!);
+  const targets: SshTarget[] = [...desired.hosts.keys()].map((name) => {
+    const h = inventory.hosts.get(name)!;
+    return { name, address: h.address, port: h.port, user: h.user, key: h.key, knownHosts: h.knownHosts, connection: h.connection, become: h.become };
+  });
   const connectOpts: ConnectOptions = { acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000 };
   const started = Date.now();
-  const { transports, errors } = await openConnections(targets, connectOpts, opts.forks);
+  const pool = new ConnectionPool(connectOpts, opts.forks);
+  const { transports, failures } = await pool.openAll(targets);
+  const errors = new Map(failures.map((f) => [f.host, f.error]));
   const unreachable = new Map<string, string>();
   for (const name of desired.hosts.keys()) {
     const err = errors.get(name);
@@ -64,8 +71,7 @@ export async function openSession(inventory: Inventory, desired: DesiredState, o
     transports,
     unreachable,
     facts,
-    close: async () => {
-      await Promise.all([...transports.values()].map((t) => t.close()));
-    },
+    stats: () => pool.stats(),
+    close: () => pool.closeAll(),
   };
 }

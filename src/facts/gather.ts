@@ -1,6 +1,6 @@
 // Facts: everything a plan needs from a host, gathered in ONE command (one round trip per host).
 // The script is a constant; the paths and image references arrive as positional parameters.
-import type { Transport } from "../transport/transport.js";
+import type { Transport } from "../transport/index.js";
 import { HostError } from "../errors.js";
 import { parseFacts, type HostFacts } from "./parse.js";
 

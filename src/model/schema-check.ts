@@ -20,6 +20,7 @@ export function createAjv(): Ajv2020 {
   addFormats(ajv);
   ajv.addFormat("duration", DURATION_PATTERN);
   ajv.addKeyword({ keyword: "tsType" }); // read by json-schema-to-typescript only
+  ajv.addKeyword({ keyword: "x-secret" }); // marks secret values for tools; no validation
   for (const f of readdirSync(schemasDir).filter((x) => x.endsWith(".schema.json"))) {
     ajv.addSchema(JSON.parse(readFileSync(join(schemasDir, f), "utf8")) as object);
   }
