@@ -1,6 +1,6 @@
 // Loads role folders (roles/<service>/role.yaml + templates/) and checks what the schema cannot.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { Problem } from "../errors.js";
 import { InputError } from "../errors.js";
@@ -67,7 +67,7 @@ export function loadRoles(dirs: string[]): RoleSet {
   const problems: Problem[] = [];
   const found = new Map<string, string>();
   const globalFiles: string[] = [];
-  for (const dir of dirs) {
+  for (const dir of [...new Set(dirs.map((d) => resolve(d)))]) {
     if (!existsSync(dir)) continue;
     if (existsSync(join(dir, "global.yaml"))) globalFiles.push(join(dir, "global.yaml"));
     for (const entry of readdirSync(dir).sort()) {

@@ -35,14 +35,21 @@ describe("buildPlan", () => {
   });
 
   it("restarts (not recreates) a container whose config file changed, naming the file", () => {
-    const f = upToDate();
-    f.files.set(f1.path, fileFact("[mysqld]\nport=3307\n"));
-    const plan = buildPlan({ desired: desired(), facts: new Map([["h1", f]]), secrets: {}, mode: "deploy" });
+    const wanted = "[mysqld]\nport=3307\n";
+    const d = state({ h1: [service("memcached", [{ ...f1, content: wanted }], [mc])] });
+    const plan = buildPlan({ desired: d, facts: new Map([["h1", upToDate()]]), secrets: {}, mode: "deploy" });
     const steps = plan.hosts.get("h1")!.services[0]!.steps;
     assert.deepEqual(kinds(steps), ["write", "restart"]);
     assert.equal(steps[0]!.reason, "memcached.conf: content differs");
     assert.equal(steps[1]!.reason, "memcached: config changed (memcached.conf)");
-    assert.equal((steps[0] as { old?: string }).old, "[mysqld]\nport=3307\n");
+    assert.equal((steps[0] as { old?: string }).old, cnf);
+  });
+
+  it("rewrites a file edited by hand on the host without restarting: the container runs the wanted config", () => {
+    const f = upToDate();
+    f.files.set(f1.path, fileFact("edited by hand\n"));
+    const plan = buildPlan({ desired: desired(), facts: new Map([["h1", f]]), secrets: {}, mode: "deploy" });
+    assert.deepEqual(kinds(plan.hosts.get("h1")!.services[0]!.steps), ["write"]);
   });
 
   it("rewrites a file whose mode differs", () => {

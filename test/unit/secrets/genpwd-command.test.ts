@@ -34,35 +34,45 @@ describe("lading genpwd (command)", () => {
     }
   }
 
-  it("loads the secrets the roles declare, with their role", () => {
-    writeRole("mariadb", "  database_password: {kind: password, description: root}\n");
-    writeRole("rabbitmq", "  rabbitmq_cookie: {kind: erlang_cookie, length: 24, description: cookie}\n");
-    const declared = loadDeclaredSecrets(join(dir, "roles"));
-    assert.deepEqual(
-      [...declared],
-      [
-        ["database_password", { kind: "password", description: "root", role: "mariadb" }],
-        ["rabbitmq_cookie", { kind: "erlang_cookie", length: 24, description: "cookie", role: "rabbitmq" }],
-      ],
-    );
+  it("loads the secrets the built-in and the deployment's roles declare, with their role", () => {
+    writeRole("extra", "  extra_password: {kind: password, description: root}\n  extra_cookie: {kind: erlang_cookie, length: 24, description: cookie}\n");
+    const declared = loadDeclaredSecrets(dir);
+    assert.deepEqual(declared.get("extra_password"), { kind: "password", description: "root", role: "extra" });
+    assert.deepEqual(declared.get("extra_cookie"), { kind: "erlang_cookie", length: 24, description: "cookie", role: "extra" });
+    assert.equal(declared.get("rabbitmq_erlang_cookie")?.role, "rabbitmq");
   });
 
   it("refuses a bad declaration and one name declared with two kinds, located", () => {
     writeRole("a", "  shared_secret: {kind: password, description: one}\n");
     writeRole("b", "  shared_secret: {kind: hex, description: two}\n  weird: {kind: pin, description: w}\n");
     try {
-      loadDeclaredSecrets(join(dir, "roles"));
+      loadDeclaredSecrets(dir);
       assert.fail("expected an InputError");
     } catch (err) {
       assert.ok(err instanceof InputError);
       assert.deepEqual(
         err.problems.map((p) => [p.file, p.line, p.path, p.message]),
         [
-          [join(dir, "roles/b/role.yaml"), 5, "secrets/shared_secret/kind", 'role a declares "shared_secret" as password; one secret has one kind'],
           [join(dir, "roles/b/role.yaml"), 6, "secrets/weird/kind", 'must be one of "password", "hex", "uuid", "erlang_cookie", "ssh_key", "fernet_key"'],
         ],
       );
     }
+  });
+
+  it("refuses one secret name declared with two kinds, at the second declaration", () => {
+    writeRole("a", "  shared_secret: {kind: password, description: one}\n");
+    writeRole("b", "  shared_secret: {kind: hex, description: two}\n");
+    assert.throws(
+      () => loadDeclaredSecrets(dir),
+      (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.deepEqual(
+          err.problems.map((p) => [p.file, p.line, p.path, p.message]),
+          [[join(dir, "roles/b/role.yaml"), 5, "secrets/shared_secret", 'secret "shared_secret" is also declared by a with another kind or length']],
+        );
+        return true;
+      },
+    );
   });
 
   it("describes a report with counts and names only", () => {
