@@ -1,0 +1,102 @@
+// The apply engine on the lab: examples/lab deployed from empty hosts, then re-runs that change nothing,
+// a one-parameter change, host key refusal and an unreachable host.
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { labStartHost, labStopHost } from "../../src/lab/index.js";
+import { ensureDeployed, eventually, lading, LAB_HOSTS, onHost, startTimes, VIP, type Deployment } from "./deployment-fixture.js";
+
+async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+describe("deploy examples/lab onto the lab (e2e)", function () {
+  this.timeout(900_000);
+  let d: Deployment;
+  before(async () => {
+    d = await ensureDeployed();
+  });
+
+  it("forms a Galera cluster of 3, reachable through the VIP", async () => {
+    const out = await onHost(d, "lab1", `docker exec mariadb mysql -h ${VIP} -u haproxy -N -B -e "SHOW STATUS LIKE 'wsrep_cluster_size'"`);
+    assert.match(out, /wsrep_cluster_size\s+3/);
+  });
+
+  it("forms a RabbitMQ cluster of 3 running nodes", async () => {
+    const out = await onHost(d, "lab2", "docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json");
+    const status = JSON.parse(out) as { running_nodes: string[] };
+    assert.deepEqual([...status.running_nodes].sort(), ["rabbit@lab1", "rabbit@lab2", "rabbit@lab3"]);
+  });
+
+  it("serves the web service through HAProxy on the VIP, using the database", async () => {
+    const first = await eventually("webapp through the VIP", 60_000, async () => {
+      const r = await httpGet(`http://${VIP}:8080/`);
+      return r.status === 200 ? r : undefined;
+    });
+    const a = JSON.parse(first.body) as { visits: number; host: string };
+    const second = JSON.parse((await httpGet(`http://${VIP}:8080/`)).body) as { visits: number };
+    assert.ok(second.visits > a.visits, "a second visit is counted in the database");
+    assert.equal((await httpGet(`http://${VIP}:8080/health`)).status, 200);
+  });
+
+  it("re-runs with nothing changed: plan exits 0 and reconfigure restarts no container", async () => {
+    const before = await startTimes(d);
+    const plan = await lading(["plan", "-d", d.dir]);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /lab1: no changes/);
+    const re = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(re.code, 0, re.stdout + re.stderr);
+    assert.deepEqual(await startTimes(d), before);
+  });
+
+  it("restarts only the containers of the service whose parameter changed", async () => {
+    const before = await startTimes(d);
+    const globals = join(d.dir, "globals.yml");
+    const original = readFileSync(globals, "utf8");
+    writeFileSync(globals, `${original}\nmemcached_memory_mb: 96\n`);
+    try {
+      const plan = await lading(["plan", "-d", d.dir]);
+      assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+      const re = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(re.code, 0, re.stdout + re.stderr);
+      const after = await startTimes(d);
+      for (const [k, v] of Object.entries(before)) {
+        if (k.endsWith("/memcached")) assert.notEqual(after[k], v, `${k} restarted`);
+        else assert.equal(after[k], v, `${k} did not restart`);
+      }
+    } finally {
+      writeFileSync(globals, original);
+      await lading(["reconfigure", "-d", d.dir]);
+    }
+  });
+
+  it("refuses a host whose key is not in known_hosts, and names it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lading-hostkey-"));
+    cpSync(d.dir, dir, { recursive: true });
+    writeFileSync(join(dir, "empty_known_hosts"), "");
+    const inv = readFileSync(join(dir, "inventory.yml"), "utf8").replace(/knownHosts: .*/, `knownHosts: ${join(dir, "empty_known_hosts")}`);
+    writeFileSync(join(dir, "inventory.yml"), inv);
+    const r = await lading(["plan", "-d", dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout + r.stderr, /lab1.*(unknown|not in).*host key/i);
+  });
+
+  it("reports a host that is down as unreachable and changes nothing", async () => {
+    await labStopHost("lab3");
+    try {
+      const r = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /UNREACHABLE lab3/);
+      assert.match(r.stdout, /nothing was changed/);
+    } finally {
+      await labStartHost("lab3");
+      await eventually("lab3 back", 120_000, async () => ((await lading(["plan", "-d", d.dir])).code === 0 ? true : undefined));
+    }
+  });
+
+  it("lists the lab hosts it deployed to", () => {
+    for (const h of LAB_HOSTS) assert.match(d.firstDeploy.stdout, new RegExp(h));
+  });
+});

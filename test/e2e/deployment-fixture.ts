@@ -1,0 +1,97 @@
+// The shared end-to-end deployment: examples/lab copied to a temp folder, secrets generated, and deployed
+// once per test process onto the shared lab. Every e2e file that needs a running cluster reuses it.
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LabState } from "../../src/lab/index.js";
+import { packageRoot } from "../../src/paths.js";
+import { ensureLab, sshRun } from "./lab-fixture.js";
+
+export const VIP = "10.98.0.100";
+export const LAB_HOSTS = ["lab1", "lab2", "lab3"];
+export const LAB_ADDRESSES: Record<string, string> = { lab1: "10.98.0.11", lab2: "10.98.0.12", lab3: "10.98.0.13" };
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI (bin/lading.js) as a child process, as a user would. */
+export function lading(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(packageRoot, "bin", "lading.js"), ...args], {
+      cwd: opts.cwd ?? packageRoot,
+      env: { ...process.env, CI: "true", NO_COLOR: "1", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      if (process.env.LADING_E2E_VERBOSE) process.stderr.write(`    | ${d}`);
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
+  });
+}
+
+export interface Deployment {
+  dir: string;
+  lab: LabState;
+  firstDeploy: CliResult;
+}
+
+let pending: Promise<Deployment> | undefined;
+
+/** The lab, with examples/lab deployed on it (once). */
+export function ensureDeployed(): Promise<Deployment> {
+  pending ??= (async () => {
+    const lab = await ensureLab();
+    const dir = mkdtempSync(join(tmpdir(), "lading-e2e-"));
+    cpSync(join(packageRoot, "examples", "lab"), dir, { recursive: true });
+    const gen = await lading(["genpwd", "-d", dir]);
+    if (gen.code !== 0) throw new Error(`genpwd failed: ${gen.stderr}`);
+    const firstDeploy = await lading(["deploy", "-d", dir]);
+    if (firstDeploy.code !== 0) throw new Error(`deploy failed (exit ${firstDeploy.code}):\n${firstDeploy.stdout}\n${firstDeploy.stderr}`);
+    return { dir, lab, firstDeploy };
+  })();
+  return pending;
+}
+
+/** Runs a fixed command on a lab host over real SSH (host key verified). */
+export async function onHost(d: Deployment, host: string, command: string): Promise<string> {
+  const r = await sshRun(d.lab, LAB_ADDRESSES[host]!, command);
+  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** StartedAt of every lading container on every lab host, to tell whether anything restarted. */
+export async function startTimes(d: Deployment): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const h of LAB_HOSTS) {
+    const text = await onHost(d, h, "docker ps -q --filter label=lading.managed=true | xargs -r docker inspect --format '{{.Name}} {{.State.StartedAt}}'");
+    for (const line of text.trim().split("\n").filter(Boolean)) {
+      const [name, started] = line.split(" ");
+      out[`${h}${name}`] = started!;
+    }
+  }
+  return out;
+}
+
+/** Polls until fn returns a value (not undefined) or the time is up. */
+export async function eventually<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
