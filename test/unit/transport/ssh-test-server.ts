@@ -16,9 +16,15 @@ export interface KeyPair {
   public: string;
 }
 
+/**
+ * An Ed25519 key pair from ssh2's generator. About 1 key in 170 comes out malformed (ssh2 1.17 drops a
+ * leading zero byte of the public key, giving a 31-byte key), so such keys are drawn again.
+ */
 export function generateKeyPair(): KeyPair {
-  const pair = utils.generateKeyPairSync("ed25519");
-  return { private: pair.private, public: pair.public };
+  for (;;) {
+    const pair = utils.generateKeyPairSync("ed25519");
+    if (!(utils.parseKey(pair.public) instanceof Error)) return { private: pair.private, public: pair.public };
+  }
 }
 
 /** The SSH wire blob of an OpenSSH public key line. */
