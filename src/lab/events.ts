@@ -1,0 +1,43 @@
+// What the lab reports while it works: the CLI prints these, tests assert on them.
+
+export type LabStep =
+  | "check"
+  | "install"
+  | "engine"
+  | "base"
+  | "build"
+  | "save"
+  | "network"
+  | "host"
+  | "load"
+  | "inventory"
+  | "up"
+  | "down";
+
+export interface LabEvent {
+  step: LabStep;
+  /** start: work begins; done: work finished; skip: nothing to do (the reason is in message). */
+  status: "start" | "done" | "skip";
+  message: string;
+  /** The image (tag) or host the event is about, when there is one. */
+  image?: string;
+  host?: string;
+  /** Milliseconds the work took (on done). */
+  ms?: number;
+}
+
+export type LabEventSink = (event: LabEvent) => void;
+
+/** Runs one piece of work between a start and a done event. */
+export async function withStep<T>(
+  emit: LabEventSink,
+  event: Omit<LabEvent, "status" | "message"> & { message: string; doneMessage?: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  const { doneMessage, ...rest } = event;
+  const t0 = Date.now();
+  emit({ ...rest, status: "start" });
+  const result = await work();
+  emit({ ...rest, status: "done", message: doneMessage ?? rest.message, ms: Date.now() - t0 });
+  return result;
+}

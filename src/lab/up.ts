@@ -1,0 +1,122 @@
+// `lab up`: from whatever is there (nothing, caches, a half-done run, a running lab) to N ready hosts.
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { LabError } from "../errors.js";
+import { startEngine, stopEngine } from "./engine.js";
+import type { LabEvent, LabEventSink } from "./events.js";
+import { desiredHosts, ensureHosts, ensureNetwork, listHosts, loadImagesOnHosts, readHostKey, removeHosts, waitForHost } from "./hosts.js";
+import { ensureBaseImage, ensureImages, hostImageSpec, saveImages, serviceImageSpecs, specHash, type ImageSpec } from "./images.js";
+import { renderKnownHosts, renderLabInventory } from "./inventory.js";
+import { DEFAULT_HOST_COUNT, HOST_IMAGE, MAX_HOST_COUNT, labLayout, serviceImagesDir, type LabLayout } from "./layout.js";
+import { assertFreeSpace, assertRoot, assertSubnetFree, installMissingPackages } from "./prerequisites.js";
+import { ensureLabSshKey } from "./ssh-key.js";
+import { labStatus, type LabState } from "./status.js";
+import { runCommand } from "./run-command.js";
+import { docker } from "./docker.js";
+
+export interface LabUpOptions {
+  /** Number of hosts (lab1..labN); default 3. */
+  hosts?: number;
+  /** The lab directory; default $LADING_LAB_DIR or ~/.cache/lading/lab. */
+  dir?: string;
+  /** Folders of service images (`<svc>/Dockerfile`); default the package's lab/images. Earlier folders win. */
+  imageDirs?: string[];
+  onEvent?: (event: LabEvent) => void;
+}
+
+/** What a successful `lab up` recorded, so that the next one can tell in a moment that nothing changed. */
+interface LabRecord {
+  hosts: number;
+  imageHashes: Record<string, string>;
+}
+
+/** Free space needed for a cold build (base rootfs, images, their tarballs and N host stores), and a warm start. */
+const COLD_FREE_BYTES = 6 * 2 ** 30;
+const WARM_FREE_BYTES = 1 * 2 ** 30;
+
+function readRecord(layout: LabLayout): LabRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(layout.stateFile, "utf8")) as LabRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeFileAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.partial`, text, { mode: 0o644 });
+  renameSync(`${file}.partial`, file);
+}
+
+function sameHashes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
+  const count = opts.hosts ?? DEFAULT_HOST_COUNT;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_HOST_COUNT) {
+    throw new LabError(`--hosts must be a whole number from 1 to ${MAX_HOST_COUNT} (got ${count})`);
+  }
+  const emit: LabEventSink = opts.onEvent ?? (() => {});
+  const layout = labLayout(opts.dir);
+  assertRoot();
+
+  const serviceSpecs = serviceImageSpecs(opts.imageDirs ?? [serviceImagesDir]);
+  const specs: ImageSpec[] = [hostImageSpec, ...serviceSpecs];
+  const hashes = Object.fromEntries(specs.map((s) => [s.tag, specHash(s)]));
+
+  // The quick check: a running lab built from the same folders with the same hosts is left alone.
+  const record = readRecord(layout);
+  if (record && record.hosts === count && sameHashes(record.imageHashes, hashes)) {
+    const state = await labStatus({ dir: layout.dir });
+    if (state.up && state.hosts.length === count) {
+      emit({ step: "up", status: "skip", message: `lab is up: ${state.hosts.map((h) => `${h.name} ${h.address}`).join(", ")}` });
+      return state;
+    }
+  }
+  // From here on the lab is not known to be complete until this run finishes.
+  rmSync(layout.stateFile, { force: true });
+  const t0 = Date.now();
+
+  emit({ step: "check", status: "start", message: "checking the machine" });
+  await installMissingPackages(emit);
+  assertFreeSpace(layout.dir, record || existsSync(layout.engineDataRoot) ? WARM_FREE_BYTES : COLD_FREE_BYTES);
+  await assertSubnetFree();
+  emit({ step: "check", status: "done", message: "root, packages, disk space and subnet are fine" });
+
+  const startedEngine = await startEngine(layout, emit);
+  try {
+    const base = await ensureBaseImage(layout, emit);
+    const built = await ensureImages(specs, emit);
+    const hostImage = built.find((b) => b.tag === HOST_IMAGE);
+    if (!hostImage) throw new LabError(`${HOST_IMAGE} was not built`);
+    const serviceImages = built.filter((b) => b.tag !== HOST_IMAGE);
+    const saved = await saveImages(layout, [base, ...serviceImages], emit);
+
+    await ensureLabSshKey(layout);
+    await ensureNetwork(emit);
+    await ensureHosts(layout, count, hostImage.id, emit);
+    const hosts = desiredHosts(count);
+    await Promise.all(hosts.map((h) => waitForHost(layout, h.name)));
+    await loadImagesOnHosts(hosts.map((h) => h.name), saved, emit);
+
+    writeFileAtomic(
+      layout.knownHosts,
+      renderKnownHosts(hosts.map((h) => ({ address: h.address, hostKey: readHostKey(layout, h.name) }))),
+    );
+    writeFileAtomic(layout.inventory, renderLabInventory({ hosts, key: layout.sshKey, knownHosts: layout.knownHosts }));
+    emit({ step: "inventory", status: "done", message: `wrote ${layout.inventory} and ${layout.knownHosts}` });
+    writeFileAtomic(layout.stateFile, `${JSON.stringify({ hosts: count, imageHashes: hashes } satisfies LabRecord, null, 2)}\n`);
+  } catch (err) {
+    // Leave nothing half-started: an engine this run started goes down again (caches stay for the next run).
+    if (startedEngine) {
+      await removeHosts((await listHosts().catch(() => [])).map((h) => h.name)).catch(() => undefined);
+      await runCommand(docker.networkRemove());
+      await stopEngine();
+    }
+    throw err;
+  }
+  const state = await labStatus({ dir: layout.dir });
+  emit({ step: "up", status: "done", message: `lab is up with ${count} host(s)`, ms: Date.now() - t0 });
+  return state;
+}
