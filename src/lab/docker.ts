@@ -25,9 +25,9 @@ export const docker = {
     return [...labDocker(), "version", "--format", "{{.Server.Version}}"];
   },
 
-  /** Prints `<image id> <hash label or empty>`; fails when the image does not exist. */
-  imageIdAndHash(tag: string): string[] {
-    return [...labDocker(), "image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "${HASH_LABEL}"}}`, tag];
+  /** Prints `<image id> <labels as JSON, or nothing>`; fails when the image does not exist. */
+  imageIdAndLabels(tag: string): string[] {
+    return [...labDocker(), "image", "inspect", "--format", "{{.Id}} {{with .Config}}{{json .Labels}}{{end}}", tag];
   },
 
   importImage(tarball: string, tag: string): string[] {

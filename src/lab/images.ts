@@ -7,7 +7,7 @@ import { LabError } from "../errors.js";
 import { docker } from "./docker.js";
 import type { LabEventSink } from "./events.js";
 import { hashFolder } from "./folder-hash.js";
-import { BASE_IMAGE, HOST_IMAGE, hostImageContext, type LabLayout } from "./layout.js";
+import { BASE_IMAGE, HASH_LABEL, HOST_IMAGE, hostImageContext, type LabLayout } from "./layout.js";
 import { removeTree } from "./remove-tree.js";
 import { runCommand, runOrThrow } from "./run-command.js";
 
@@ -65,10 +65,19 @@ export function specHash(spec: ImageSpec): string {
 
 /** The id and hash label of an image in the lab engine, or undefined when it does not exist. */
 export async function inspectImage(tag: string): Promise<{ id: string; hash: string } | undefined> {
-  const r = await runCommand(docker.imageIdAndHash(tag));
+  const r = await runCommand(docker.imageIdAndLabels(tag));
   if (r.code !== 0) return undefined;
-  const [id = "", hash = ""] = r.stdout.trim().split(" ");
-  return { id, hash: hash === "<no value>" ? "" : hash };
+  return parseImageIdAndHash(r.stdout);
+}
+
+/** Reads `<id> <labels JSON>` (labels may be `null` or absent) into the id and the folder-hash label. */
+export function parseImageIdAndHash(text: string): { id: string; hash: string } {
+  const line = text.trim();
+  const space = line.indexOf(" ");
+  const id = space < 0 ? line : line.slice(0, space);
+  const labelsJson = space < 0 ? "" : line.slice(space + 1).trim();
+  const labels = (labelsJson ? JSON.parse(labelsJson) : null) as Record<string, string> | null;
+  return { id, hash: labels?.[HASH_LABEL] ?? "" };
 }
 
 /** Makes sure the base image exists: from the cached rootfs tarball, or debootstrap it first. */
@@ -90,7 +99,9 @@ export async function ensureBaseImage(layout: LabLayout, emit: LabEventSink): Pr
     const mirror = process.env.LADING_LAB_MIRROR || DEFAULT_MIRROR;
     emit({ step: "base", status: "start", image: BASE_IMAGE, message: `debootstrap of Debian bookworm (minbase) from ${mirror}` });
     await runOrThrow(["debootstrap", "--variant=minbase", "bookworm", rootfs, mirror], "debootstrap");
-    await runOrThrow(["tar", "--numeric-owner", "-C", rootfs, "-cf", partialTar, "."], "packing the base rootfs");
+    // Without the downloaded packages and package lists (about 130 MB): every image build runs apt-get update.
+    const excludes = ["./var/cache/apt/archives/*.deb", "./var/lib/apt/lists/*_*"].map((p) => `--exclude=${p}`);
+    await runOrThrow(["tar", "--numeric-owner", ...excludes, "-C", rootfs, "-cf", partialTar, "."], "packing the base rootfs");
     renameSync(partialTar, layout.baseTarball);
     await removeTree(rootfs);
   } else {
