@@ -110,14 +110,6 @@ export const docker = {
     return [...labDocker(), "rm", "--force", ...names];
   },
 
-  networkConnect(name: string, address: string): string[] {
-    return [...labDocker(), "network", "connect", "--ip", address, LAB_NETWORK, name];
-  },
-
-  networkDisconnect(name: string): string[] {
-    return [...labDocker(), "network", "disconnect", "--force", LAB_NETWORK, name];
-  },
-
   /** Run argv inside a host container (through the engine, not the network). */
   exec(name: string, argv: string[], opts: { stdin?: boolean } = {}): string[] {
     return [...labDocker(), "exec", ...(opts.stdin ? ["--interactive"] : []), name, ...argv];

@@ -2,8 +2,8 @@
 import { LabError } from "../errors.js";
 import { docker } from "./docker.js";
 import { engineStatus } from "./engine.js";
-import { labHostNumber, listHosts, waitForHost, type LabHost } from "./hosts.js";
-import { labHostAddress, labLayout } from "./layout.js";
+import { listHosts, setHostCable, waitForHost, type LabHost } from "./hosts.js";
+import { labLayout } from "./layout.js";
 import { runCommand, runOrThrow, type CommandResult } from "./run-command.js";
 
 async function findHost(name: string): Promise<LabHost> {
@@ -29,20 +29,18 @@ export async function labStartHost(name: string, opts: { dir?: string } = {}): P
   await waitForHost(labLayout(opts.dir), name);
 }
 
-/** Disconnects a host from the lab network: a network partition (the host keeps running). */
+/** Cuts a host off the lab network (a partition): its cable to the lab bridge is pulled; it keeps running. */
 export async function labCutHost(name: string): Promise<void> {
   const host = await findHost(name);
-  if (!host.connected) return;
-  await runOrThrow(docker.networkDisconnect(name), `cutting ${name} off the lab network`);
+  if (!host.running) throw new LabError(`${name} is stopped: start it before cutting it off`);
+  if (host.connected) await setHostCable(name, "down");
 }
 
-/** Reconnects a cut host with its fixed address. */
+/** Plugs a cut host back into the lab network. */
 export async function labHealHost(name: string): Promise<void> {
   const host = await findHost(name);
-  if (host.connected) return;
-  const n = labHostNumber(name);
-  if (n === undefined) throw new LabError(`"${name}" is not a lab host name`);
-  await runOrThrow(docker.networkConnect(name, labHostAddress(n)), `reconnecting ${name}`);
+  if (!host.running) throw new LabError(`${name} is stopped: \`lading lab start ${name}\` brings it back connected`);
+  if (!host.connected) await setHostCable(name, "up");
 }
 
 /** Runs argv inside a host through the engine (not over the network); resolves with exit code and output. */

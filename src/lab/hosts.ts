@@ -9,6 +9,7 @@ import type { LabEventSink } from "./events.js";
 import type { SavedImage } from "./images.js";
 import { HOST_LABEL, LAB_NETWORK, LAB_SUBNET, hostDirs, labHostAddress, labHostName, type LabLayout } from "./layout.js";
 import { runCommand, runOrThrow } from "./run-command.js";
+import { ip } from "./ip.js";
 
 /** A lab host as the engine sees it. */
 export interface LabHost {
@@ -16,7 +17,7 @@ export interface LabHost {
   /** The fixed address of the host (10.98.0.(10+n)). */
   address: string;
   running: boolean;
-  /** Whether the host is attached to the lab network (false after `lab cut`). */
+  /** Whether the host is plugged into the lab network (false when stopped or after `lab cut`). */
   connected: boolean;
   /** Id of the image the container runs. */
   imageId: string;
@@ -63,7 +64,11 @@ export function parseHostInspect(text: string): (LabHost & { extraHosts: string[
 export async function listHosts(): Promise<(LabHost & { extraHosts: string[] })[]> {
   const names = (await runOrThrow(docker.listHosts(), "listing the lab hosts")).split("\n").filter(Boolean);
   if (names.length === 0) return [];
-  return parseHostInspect(await runOrThrow(docker.inspectContainers(names), "inspecting the lab hosts"));
+  const hosts = parseHostInspect(await runOrThrow(docker.inspectContainers(names), "inspecting the lab hosts"));
+  // A running host is connected when it is on the network and its cable is plugged (see hostCable).
+  return Promise.all(
+    hosts.map(async (h) => (h.running && h.connected ? { ...h, connected: await isCablePlugged(h.name) } : h)),
+  );
 }
 
 /** The lab network, created when missing (or re-created when it has another subnet). */
@@ -114,7 +119,7 @@ export async function ensureHosts(layout: LabLayout, count: number, hostImageId:
         have && (have.imageId !== hostImageId || [...have.extraHosts].sort().join(",") !== peerEntries.join(","));
       if (have && !stale) {
         if (have.running) {
-          if (!have.connected) await runOrThrow(docker.networkConnect(want.name, want.address), `reconnecting ${want.name}`);
+          if (!have.connected) await setHostCable(want.name, "up");
           emit({ step: "host", status: "skip", host: want.name, message: `${want.name} is running` });
           return;
         }
@@ -141,6 +146,39 @@ export async function ensureHosts(layout: LabLayout, count: number, hostImageId:
       emit({ step: "host", status: "done", host: want.name, message: `created ${want.name} at ${want.address}` });
     }),
   );
+}
+
+/** One port of the lab bridge, from `ip -j link show master <bridge>`. */
+interface BridgePort {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+}
+
+/**
+ * The machine-side end of a host's eth0: the bridge port whose index eth0 names as its peer (iflink).
+ * A cut pulls this "cable" (the port goes down) and leaves the host's own view alone: eth0 keeps its name and
+ * address, as after a real link failure. (docker network disconnect/connect would bring the address back on eth1.)
+ */
+async function hostCable(name: string): Promise<BridgePort | undefined> {
+  const r = await runCommand(docker.exec(name, ["cat", "/sys/class/net/eth0/iflink"]));
+  if (r.code !== 0) return undefined;
+  const peer = Number(r.stdout.trim());
+  const ports = JSON.parse((await runOrThrow(ip.bridgePorts(), "listing the lab bridge ports")) || "[]") as BridgePort[];
+  return ports.find((p) => p.ifindex === peer);
+}
+
+/** Whether a running host's cable is plugged in (its bridge port is up). */
+async function isCablePlugged(name: string): Promise<boolean> {
+  const port = await hostCable(name);
+  return Boolean(port && (port.flags ?? []).includes("UP"));
+}
+
+/** Pulls (cut) or plugs (heal) a running host's cable to the lab network. */
+export async function setHostCable(name: string, state: "up" | "down"): Promise<void> {
+  const port = await hostCable(name);
+  if (!port) throw new LabError(`${name} has no link to the lab network (is it running?)`);
+  await runOrThrow(ip.setLink(port.ifname, state), `${state === "down" ? "cutting" : "healing"} ${name}`);
 }
 
 /** Waits until the host has its host key and its nested dockerd answers. */

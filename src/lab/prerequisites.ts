@@ -5,6 +5,7 @@ import { delimiter, join } from "node:path";
 import { LabError } from "../errors.js";
 import type { LabEventSink } from "./events.js";
 import { LAB_SUBNET } from "./layout.js";
+import { ip } from "./ip.js";
 import { runCommand } from "./run-command.js";
 import { findSubnetConflicts, type IpLink, type IpRoute } from "./subnet-conflicts.js";
 
@@ -111,8 +112,8 @@ export function assertFreeSpace(dir: string, bytes: number): void {
 
 /** Fails when something other than the lab's own bridge routes or holds 10.98.0.0/24. */
 export async function assertSubnetFree(): Promise<void> {
-  const routes = await runCommand(["ip", "-j", "-4", "route", "show", "table", "all"]);
-  const addrs = await runCommand(["ip", "-j", "-4", "addr", "show"]);
+  const routes = await runCommand(ip.routes());
+  const addrs = await runCommand(ip.addresses());
   if (routes.code !== 0 || addrs.code !== 0) throw new LabError("could not read the routing table with `ip -j` (iproute2)");
   const conflicts = findSubnetConflicts(
     LAB_SUBNET,

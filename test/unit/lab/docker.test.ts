@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { docker, dockerdArgv, nestedDocker } from "../../../src/lab/docker.js";
+import { ip } from "../../../src/lab/ip.js";
 
 const H = ["docker", "-H", "unix:///run/lading-lab/docker.sock"];
 
@@ -46,16 +47,16 @@ describe("lab docker argv builders", () => {
     ]);
   });
 
-  it("cuts and heals with network disconnect/connect at the fixed address", () => {
-    assert.deepEqual(docker.networkDisconnect("lab3"), [...H, "network", "disconnect", "--force", "lading-lab", "lab3"]);
-    assert.deepEqual(docker.networkConnect("lab3", "10.98.0.13"), [...H, "network", "connect", "--ip", "10.98.0.13", "lading-lab", "lab3"]);
-  });
-
   it("loads images inside a host through docker exec", () => {
     assert.deepEqual(docker.exec("lab1", nestedDocker.load("/lab-images/x.tar")), [
       ...H, "exec", "lab1", "docker", "load", "--quiet", "--input", "/lab-images/x.tar",
     ]);
     assert.deepEqual(docker.exec("lab1", ["cat"], { stdin: true }), [...H, "exec", "--interactive", "lab1", "cat"]);
+  });
+
+  it("cuts and heals a host at its bridge port", () => {
+    assert.deepEqual(ip.bridgePorts(), ["ip", "-j", "link", "show", "master", "lading-lab0"]);
+    assert.deepEqual(ip.setLink("veth12ab", "down"), ["ip", "link", "set", "dev", "veth12ab", "down"]);
   });
 
   it("starts dockerd with its own paths, and the runc wrapper only when given", () => {
