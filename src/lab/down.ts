@@ -3,7 +3,8 @@ import { stopEngine, engineStatus } from "./engine.js";
 import type { LabEvent, LabEventSink } from "./events.js";
 import { docker } from "./docker.js";
 import { listHosts, removeHosts } from "./hosts.js";
-import { LAB_RUN_DIR, labLayout } from "./layout.js";
+import { LAB_RUN_DIR, labLayout, type LabLayout } from "./layout.js";
+import { acquireLabLock } from "./lab-lock.js";
 import { assertRoot } from "./prerequisites.js";
 import { removeTree } from "./remove-tree.js";
 import { runCommand } from "./run-command.js";
@@ -20,6 +21,15 @@ export async function labDown(opts: LabDownOptions = {}): Promise<void> {
   const emit: LabEventSink = opts.onEvent ?? (() => {});
   const layout = labLayout(opts.dir);
   assertRoot();
+  const releaseLock = acquireLabLock(layout.dir);
+  try {
+    await takeDown(layout, Boolean(opts.purge), emit);
+  } finally {
+    if (!opts.purge) releaseLock();
+  }
+}
+
+async function takeDown(layout: LabLayout, purge: boolean, emit: LabEventSink): Promise<void> {
   const t0 = Date.now();
   // The record says "complete lab": it is not any more.
   rmSync(layout.stateFile, { force: true });
@@ -35,7 +45,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<void> {
   }
   const stopped = await stopEngine();
   emit({ step: "down", status: stopped ? "done" : "skip", message: stopped ? "lab engine stopped" : "lab engine was not running" });
-  if (opts.purge) {
+  if (purge) {
     await removeTree(layout.dir);
     await removeTree(LAB_RUN_DIR);
     emit({ step: "down", status: "done", message: `removed ${layout.dir}` });

@@ -2,7 +2,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pLimit from "p-limit";
 import { LabError } from "../errors.js";
 import { HOST_IMAGES_MOUNT, docker, nestedDocker } from "./docker.js";
 import type { LabEventSink } from "./events.js";
@@ -198,31 +197,17 @@ export async function waitForHost(layout: LabLayout, name: string, timeoutMs = 9
   throw new LabError(`host ${name} did not become ready (sshd host key and its Docker engine): ${last}\n${log.stdout}`);
 }
 
-/** Loads onto every host (in parallel) the images it does not already have with the same id. */
-export async function loadImagesOnHosts(hosts: string[], images: SavedImage[], emit: LabEventSink): Promise<void> {
-  await Promise.all(
-    hosts.map(async (host) => {
-      const t0 = Date.now();
-      const missing: SavedImage[] = [];
-      for (const image of images) {
-        const r = await runCommand(docker.exec(host, nestedDocker.imageId(image.tag)));
-        if (r.code !== 0 || r.stdout.trim() !== image.id) missing.push(image);
-      }
-      if (missing.length === 0) {
-        emit({ step: "load", status: "skip", host, message: `${host} has all ${images.length} images` });
-        return;
-      }
-      emit({ step: "load", status: "start", host, message: `loading ${missing.length} image(s) onto ${host}` });
-      // One load at a time per host: they share layers, and the disk is the bottleneck anyway.
-      const limit = pLimit(1);
-      await Promise.all(
-        missing.map((image) =>
-          limit(() => runOrThrow(docker.exec(host, nestedDocker.load(`${HOST_IMAGES_MOUNT}/${image.file}`)), `loading ${image.tag} onto ${host}`)),
-        ),
-      );
-      emit({ step: "load", status: "done", host, message: `loaded ${missing.map((i) => i.tag).join(", ")} onto ${host}`, ms: Date.now() - t0 });
-    }),
-  );
+/** Loads an image onto a host unless the host has it with the same id already. */
+export async function loadImageOnHost(host: string, image: SavedImage, emit: LabEventSink): Promise<void> {
+  const r = await runCommand(docker.exec(host, nestedDocker.imageId(image.tag)));
+  if (r.code === 0 && r.stdout.trim() === image.id) {
+    emit({ step: "load", status: "skip", host, image: image.tag, message: `${host} has ${image.tag}` });
+    return;
+  }
+  const t0 = Date.now();
+  emit({ step: "load", status: "start", host, image: image.tag, message: `loading ${image.tag} onto ${host}` });
+  await runOrThrow(docker.exec(host, nestedDocker.load(`${HOST_IMAGES_MOUNT}/${image.file}`)), `loading ${image.tag} onto ${host}`);
+  emit({ step: "load", status: "done", host, image: image.tag, message: `loaded ${image.tag} onto ${host}`, ms: Date.now() - t0 });
 }
 
 /** The public host key of a host, read from its per-host folder (written by the host itself at first start). */

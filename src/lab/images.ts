@@ -2,13 +2,13 @@
 // content of its folder changed (the folder hash is kept as an image label), then saved once per image id.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import pLimit from "p-limit";
 import { LabError } from "../errors.js";
 import { docker } from "./docker.js";
 import type { LabEventSink } from "./events.js";
 import { hashFolder } from "./folder-hash.js";
 import { BASE_IMAGE, HASH_LABEL, HOST_IMAGE, hostImageContext, type LabLayout } from "./layout.js";
 import { removeTree } from "./remove-tree.js";
+import { killProcessesMentioning } from "./stray-processes.js";
 import { runCommand, runOrThrow } from "./run-command.js";
 
 /** One image to build from a folder. */
@@ -90,7 +90,8 @@ export async function ensureBaseImage(layout: LabLayout, emit: LabEventSink): Pr
   mkdirSync(layout.cacheDir, { recursive: true });
   const rootfs = join(layout.cacheDir, "rootfs.partial");
   const partialTar = `${layout.baseTarball}.partial`;
-  // Left over by an interrupted run: never trust them.
+  // Left over by an interrupted run: never trust them (and stop what still works in there).
+  killProcessesMentioning(rootfs);
   await removeTree(rootfs);
   rmSync(partialTar, { force: true });
 
@@ -114,13 +115,8 @@ export async function ensureBaseImage(layout: LabLayout, emit: LabEventSink): Pr
   return { tag: BASE_IMAGE, id: built.id };
 }
 
-/** Builds every spec whose folder hash differs from the label of the existing image (two at a time). */
-export async function ensureImages(specs: ImageSpec[], emit: LabEventSink): Promise<BuiltImage[]> {
-  const limit = pLimit(2);
-  return Promise.all(specs.map((spec) => limit(() => ensureImage(spec, emit))));
-}
-
-async function ensureImage(spec: ImageSpec, emit: LabEventSink): Promise<BuiltImage> {
+/** Builds the image unless the existing one carries the same folder hash. */
+export async function ensureImage(spec: ImageSpec, emit: LabEventSink): Promise<BuiltImage> {
   const hash = specHash(spec);
   const present = await inspectImage(spec.tag);
   if (present && present.hash === hash) {
@@ -148,30 +144,28 @@ export function tarballName(image: BuiltImage): string {
   return `${tagFileStem(image.tag)}@${image.id.replace(/^sha256:/, "").slice(0, 16)}.tar`;
 }
 
-/** Saves each image once per id into <labdir>/images (older tarballs of the same tag are removed). */
-export async function saveImages(layout: LabLayout, images: BuiltImage[], emit: LabEventSink): Promise<SavedImage[]> {
+/** Removes tarballs an interrupted save left half-written. */
+export function removePartialTarballs(layout: LabLayout): void {
   mkdirSync(layout.imagesDir, { recursive: true });
-  const existing = readdirSync(layout.imagesDir);
-  for (const f of existing.filter((f) => f.endsWith(".partial"))) rmSync(join(layout.imagesDir, f), { force: true });
-  const limit = pLimit(2);
-  return Promise.all(
-    images.map((image) =>
-      limit(async () => {
-        const file = tarballName(image);
-        const path = join(layout.imagesDir, file);
-        if (existsSync(path)) {
-          emit({ step: "save", status: "skip", image: image.tag, message: `${image.tag} already saved` });
-        } else {
-          const t0 = Date.now();
-          emit({ step: "save", status: "start", image: image.tag, message: `saving ${image.tag}` });
-          await runOrThrow(docker.save(image.tag, `${path}.partial`), `docker save of ${image.tag}`);
-          renameSync(`${path}.partial`, path);
-          emit({ step: "save", status: "done", image: image.tag, message: `saved ${image.tag}`, ms: Date.now() - t0 });
-        }
-        const stem = `${tagFileStem(image.tag)}@`;
-        for (const old of existing.filter((f) => f.startsWith(stem) && f !== file)) rmSync(join(layout.imagesDir, old), { force: true });
-        return { ...image, file };
-      }),
-    ),
-  );
+  for (const f of readdirSync(layout.imagesDir).filter((f) => f.endsWith(".partial"))) rmSync(join(layout.imagesDir, f), { force: true });
+}
+
+/** Saves an image once per id into <labdir>/images (older tarballs of the same tag are removed). */
+export async function saveImage(layout: LabLayout, image: BuiltImage, emit: LabEventSink): Promise<SavedImage> {
+  const file = tarballName(image);
+  const path = join(layout.imagesDir, file);
+  if (existsSync(path)) {
+    emit({ step: "save", status: "skip", image: image.tag, message: `${image.tag} already saved` });
+  } else {
+    const t0 = Date.now();
+    emit({ step: "save", status: "start", image: image.tag, message: `saving ${image.tag}` });
+    await runOrThrow(docker.save(image.tag, `${path}.partial`), `docker save of ${image.tag}`);
+    renameSync(`${path}.partial`, path);
+    emit({ step: "save", status: "done", image: image.tag, message: `saved ${image.tag}`, ms: Date.now() - t0 });
+  }
+  const stem = `${tagFileStem(image.tag)}@`;
+  for (const old of readdirSync(layout.imagesDir).filter((f) => f.startsWith(stem) && f !== file)) {
+    rmSync(join(layout.imagesDir, old), { force: true });
+  }
+  return { ...image, file };
 }

@@ -1,5 +1,6 @@
 // Runs one argv array as a child process (no shell) and collects its output.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { LabError } from "../errors.js";
 
 export interface CommandResult {
@@ -14,9 +15,19 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+
+/**
+ * Every child dies with lading (SIGKILL on parent death, via util-linux setpriv): a killed `lab up` must not
+ * leave a build or debootstrap running on while the next `lab up` redoes the step.
+ */
+function diesWithParent(argv: string[]): string[] {
+  return SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--", ...argv] : argv;
+}
+
 /** Resolves with the exit code and output; never rejects on a non-zero exit (the caller judges). */
 export function runCommand(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
-  const [file, ...args] = argv;
+  const [file, ...args] = diesWithParent(argv);
   if (!file) throw new Error("runCommand: empty argv");
   return new Promise((resolve) => {
     const child = spawn(file, args, {

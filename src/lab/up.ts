@@ -3,12 +3,24 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import { LabError } from "../errors.js";
 import { startEngine, stopEngine } from "./engine.js";
 import type { LabEvent, LabEventSink } from "./events.js";
-import { desiredHosts, ensureHosts, ensureNetwork, listHosts, loadImagesOnHosts, readHostKey, removeHosts, waitForHost } from "./hosts.js";
-import { ensureBaseImage, ensureImages, hostImageSpec, saveImages, serviceImageSpecs, specHash, type ImageSpec } from "./images.js";
+import { desiredHosts, ensureHosts, ensureNetwork, listHosts, loadImageOnHost, readHostKey, removeHosts, waitForHost } from "./hosts.js";
+import {
+  ensureBaseImage,
+  ensureImage,
+  hostImageSpec,
+  removePartialTarballs,
+  saveImage,
+  serviceImageSpecs,
+  specHash,
+  type BuiltImage,
+  type ImageSpec,
+} from "./images.js";
+import pLimit from "p-limit";
 import { renderKnownHosts, renderLabInventory } from "./inventory.js";
 import { DEFAULT_HOST_COUNT, HOST_IMAGE, MAX_HOST_COUNT, labLayout, serviceImagesDir, type LabLayout } from "./layout.js";
 import { assertFreeSpace, assertRoot, assertSubnetFree, installMissingPackages } from "./prerequisites.js";
 import { ensureLabSshKey } from "./ssh-key.js";
+import { acquireLabLock } from "./lab-lock.js";
 import { labStatus, type LabState } from "./status.js";
 import { runCommand } from "./run-command.js";
 import { docker } from "./docker.js";
@@ -74,31 +86,60 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       return state;
     }
   }
+  const releaseLock = acquireLabLock(layout.dir);
+  try {
+    return await bringUp(layout, count, specs, hashes, Boolean(record), emit);
+  } finally {
+    releaseLock();
+  }
+}
+
+async function bringUp(
+  layout: LabLayout,
+  count: number,
+  specs: ImageSpec[],
+  hashes: Record<string, string>,
+  hadRecord: boolean,
+  emit: LabEventSink,
+): Promise<LabState> {
+  const serviceSpecs = specs.filter((s) => s.tag !== HOST_IMAGE);
   // From here on the lab is not known to be complete until this run finishes.
   rmSync(layout.stateFile, { force: true });
   const t0 = Date.now();
 
   emit({ step: "check", status: "start", message: "checking the machine" });
   await installMissingPackages(emit);
-  assertFreeSpace(layout.dir, record || existsSync(layout.engineDataRoot) ? WARM_FREE_BYTES : COLD_FREE_BYTES);
+  assertFreeSpace(layout.dir, hadRecord || existsSync(layout.engineDataRoot) ? WARM_FREE_BYTES : COLD_FREE_BYTES);
   await assertSubnetFree();
   emit({ step: "check", status: "done", message: "root, packages, disk space and subnet are fine" });
 
   const startedEngine = await startEngine(layout, emit);
   try {
+    // A pipeline: the hosts start as soon as the host image exists, and each service image travels to the
+    // hosts as soon as it is built and saved, while the next ones build (two at a time).
     const base = await ensureBaseImage(layout, emit);
-    const built = await ensureImages(specs, emit);
-    const hostImage = built.find((b) => b.tag === HOST_IMAGE);
-    if (!hostImage) throw new LabError(`${HOST_IMAGE} was not built`);
-    const serviceImages = built.filter((b) => b.tag !== HOST_IMAGE);
-    const saved = await saveImages(layout, [base, ...serviceImages], emit);
-
+    const hostImage = await ensureImage(hostImageSpec, emit);
     await ensureLabSshKey(layout);
-    await ensureNetwork(emit);
-    await ensureHosts(layout, count, hostImage.id, emit);
+    removePartialTarballs(layout);
     const hosts = desiredHosts(count);
-    await Promise.all(hosts.map((h) => waitForHost(layout, h.name)));
-    await loadImagesOnHosts(hosts.map((h) => h.name), saved, emit);
+    const hostsReady = (async () => {
+      await ensureNetwork(emit);
+      await ensureHosts(layout, count, hostImage.id, emit);
+      await Promise.all(hosts.map((h) => waitForHost(layout, h.name)));
+    })();
+    // One load at a time per host: loads share layers, and the disk is the bottleneck anyway.
+    const hostQueues = new Map(hosts.map((h) => [h.name, pLimit(1)]));
+    const deliver = async (image: BuiltImage): Promise<void> => {
+      const saved = await saveImage(layout, image, emit);
+      await hostsReady;
+      await Promise.all(hosts.map((h) => hostQueues.get(h.name)!(() => loadImageOnHost(h.name, saved, emit))));
+    };
+    const builds = pLimit(2);
+    await Promise.all([
+      hostsReady,
+      deliver(base),
+      ...serviceSpecs.map(async (spec) => deliver(await builds(() => ensureImage(spec, emit)))),
+    ]);
 
     writeFileAtomic(
       layout.knownHosts,
