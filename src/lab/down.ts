@@ -3,12 +3,13 @@ import { stopEngine, engineStatus } from "./engine.js";
 import type { LabEvent, LabEventSink } from "./events.js";
 import { docker } from "./docker.js";
 import { listHosts, removeHosts } from "./hosts.js";
-import { LAB_RUN_DIR, labLayout, type LabLayout } from "./layout.js";
+import { LAB_BRIDGE, LAB_RUN_DIR, labLayout, type LabLayout } from "./layout.js";
 import { acquireLabLock } from "./lab-lock.js";
 import { assertRoot } from "./prerequisites.js";
 import { removeTree } from "./remove-tree.js";
 import { runCommand } from "./run-command.js";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import { ip } from "./ip.js";
 
 export interface LabDownOptions {
   /** Also remove every cache (the whole lab directory). */
@@ -44,6 +45,8 @@ async function takeDown(layout: LabLayout, purge: boolean, emit: LabEventSink): 
     await runCommand(docker.networkRemove());
   }
   const stopped = await stopEngine();
+  // dockerd keeps the bridges of networks it did not remove: no trace of the lab subnet may stay behind.
+  if (existsSync(`/sys/class/net/${LAB_BRIDGE}`)) await runCommand(ip.deleteBridge());
   emit({ step: "down", status: stopped ? "done" : "skip", message: stopped ? "lab engine stopped" : "lab engine was not running" });
   if (purge) {
     await removeTree(layout.dir);

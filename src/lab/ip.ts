@@ -10,6 +10,10 @@ export const ip = {
   setLink(dev: string, state: "up" | "down"): string[] {
     return ["ip", "link", "set", "dev", dev, state];
   },
+  /** Removes the lab bridge if an engine stopped before removing its network left it behind. */
+  deleteBridge(): string[] {
+    return ["ip", "link", "delete", "dev", LAB_BRIDGE];
+  },
   routes(): string[] {
     return ["ip", "-j", "-4", "route", "show", "table", "all"];
   },

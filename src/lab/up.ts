@@ -58,6 +58,13 @@ function writeFileAtomic(file: string, text: string): void {
   renameSync(`${file}.partial`, file);
 }
 
+/** Specs grouped by build folder, in their order. */
+function groupByContext(specs: ImageSpec[]): ImageSpec[][] {
+  const groups = new Map<string, ImageSpec[]>();
+  for (const s of specs) groups.set(s.context, [...(groups.get(s.context) ?? []), s]);
+  return [...groups.values()];
+}
+
 function sameHashes(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
@@ -115,16 +122,19 @@ async function bringUp(
 
   const startedEngine = await startEngine(layout, emit);
   try {
-    // A pipeline: the hosts start as soon as the host image exists, and each service image travels to the
-    // hosts as soon as it is built and saved, while the next ones build (two at a time).
+    // A pipeline: once the base exists, the host image and the service images build (three at a time); the
+    // hosts start as soon as the host image exists, and each service image travels to the hosts as soon as it
+    // is built and saved, while the next ones build.
     const base = await ensureBaseImage(layout, emit);
-    const hostImage = await ensureImage(hostImageSpec, emit);
+    const builds = pLimit(3);
+    const hostImage = builds(() => ensureImage(hostImageSpec, emit));
     await ensureLabSshKey(layout);
     removePartialTarballs(layout);
     const hosts = desiredHosts(count);
     const hostsReady = (async () => {
+      const image = await hostImage;
       await ensureNetwork(emit);
-      await ensureHosts(layout, count, hostImage.id, emit);
+      await ensureHosts(layout, count, image.id, emit);
       await Promise.all(hosts.map((h) => waitForHost(layout, h.name)));
     })();
     // One load at a time per host: loads share layers, and the disk is the bottleneck anyway.
@@ -134,12 +144,17 @@ async function bringUp(
       await hostsReady;
       await Promise.all(hosts.map((h) => hostQueues.get(h.name)!(() => loadImageOnHost(h.name, saved, emit))));
     };
-    const builds = pLimit(2);
-    await Promise.all([
-      hostsReady,
-      deliver(base),
-      ...serviceSpecs.map(async (spec) => deliver(await builds(() => ensureImage(spec, emit)))),
-    ]);
+    // The versions of one folder build one after the other, so the later ones reuse the first one's layers.
+    const buildFolder = async (folderSpecs: ImageSpec[]): Promise<void> => {
+      const deliveries: Promise<void>[] = [];
+      for (const spec of folderSpecs) {
+        const delivery = deliver(await builds(() => ensureImage(spec, emit)));
+        delivery.catch(() => undefined); // awaited below; do not let it count as unhandled meanwhile
+        deliveries.push(delivery);
+      }
+      await Promise.all(deliveries);
+    };
+    await Promise.all([hostsReady, deliver(base), ...groupByContext(serviceSpecs).map(buildFolder)]);
 
     writeFileAtomic(
       layout.knownHosts,
