@@ -8,6 +8,7 @@ import { packageRoot } from "../src/paths.js";
 
 // Same image folders as the e2e fixture (the test-only memcached stands in while lab/images lacks it);
 // LAB_BENCH_IMAGES=<dir> puts another folder of service images first (e.g. a worktree's lab/images).
+// (LADING_LAB_IMAGE_DIRS, which labUp reads by default, is overridden here by the explicit list.)
 const imageDirs = [
   ...(process.env.LAB_BENCH_IMAGES ? [process.env.LAB_BENCH_IMAGES] : []),
   serviceImagesDir,

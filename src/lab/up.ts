@@ -30,7 +30,10 @@ export interface LabUpOptions {
   hosts?: number;
   /** The lab directory; default $LADING_LAB_DIR or ~/.cache/lading/lab. */
   dir?: string;
-  /** Folders of service images (`<svc>/Dockerfile`); default the package's lab/images. Earlier folders win. */
+  /**
+   * Folders of service images (`<svc>/Dockerfile`); earlier folders win. Default: $LADING_LAB_IMAGE_DIRS
+   * (colon-separated, for tests and development) or else the package's lab/images.
+   */
   imageDirs?: string[];
   onEvent?: (event: LabEvent) => void;
 }
@@ -44,6 +47,11 @@ interface LabRecord {
 /** Free space needed for a cold build (base rootfs, images, their tarballs and N host stores), and a warm start. */
 const COLD_FREE_BYTES = 6 * 2 ** 30;
 const WARM_FREE_BYTES = 1 * 2 ** 30;
+
+function defaultImageDirs(): string[] {
+  const fromEnv = (process.env.LADING_LAB_IMAGE_DIRS ?? "").split(":").filter(Boolean);
+  return fromEnv.length > 0 ? fromEnv : [serviceImagesDir];
+}
 
 function readRecord(layout: LabLayout): LabRecord | undefined {
   try {
@@ -80,7 +88,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   const layout = labLayout(opts.dir);
   assertRoot();
 
-  const serviceSpecs = serviceImageSpecs(opts.imageDirs ?? [serviceImagesDir]);
+  const serviceSpecs = serviceImageSpecs(opts.imageDirs ?? defaultImageDirs());
   const specs: ImageSpec[] = [hostImageSpec, ...serviceSpecs];
   const hashes = Object.fromEntries(specs.map((s) => [s.tag, specHash(s)]));
 

@@ -9,6 +9,9 @@ import { packageRoot } from "../../src/paths.js";
 /** Test-only image folders (a minimal memcached), used only where lab/images lacks the service. */
 export const fixtureImagesDir = join(packageRoot, "test", "fixtures", "lab-images");
 export const labImageDirs = [serviceImagesDir, fixtureImagesDir];
+// The same folders for every `lab up` of the test run, in this process and in the `lading` it spawns, so
+// that one of them finds the lab up as another left it.
+process.env.LADING_LAB_IMAGE_DIRS = labImageDirs.join(":");
 
 /** Every event of the fixture's `lab up`, for tests that look at what it did. */
 export const labUpEvents: LabEvent[] = [];
