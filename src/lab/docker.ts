@@ -81,6 +81,8 @@ export const docker = {
     dockerDir: string;
     sshDir: string;
     imagesDir: string;
+    /** The host image; default lading-lab/host. */
+    image?: string;
   }): string[] {
     return [
       ...labDocker(), "run", "--detach",
@@ -93,7 +95,7 @@ export const docker = {
       "--volume", `${opts.dockerDir}:/var/lib/docker`,
       "--volume", `${opts.sshDir}:/etc/ssh/lab`,
       "--volume", `${opts.imagesDir}:${HOST_IMAGES_MOUNT}:ro`,
-      HOST_IMAGE,
+      opts.image ?? HOST_IMAGE,
     ];
   },
 

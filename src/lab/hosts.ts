@@ -96,7 +96,12 @@ function extraHostsOf(peers: { name: string; address: string }[]): string[] {
  * Makes hosts lab1..labN run the current host image: creates missing ones, re-creates those built from another
  * image or with another peer list, starts stopped ones, removes hosts beyond N. Per-host stores stay on disk.
  */
-export async function ensureHosts(layout: LabLayout, count: number, hostImageId: string, emit: LabEventSink): Promise<void> {
+export async function ensureHosts(
+  layout: LabLayout,
+  count: number,
+  hostImage: { tag: string; id: string },
+  emit: LabEventSink,
+): Promise<void> {
   const wanted = desiredHosts(count);
   const existing = await listHosts();
   const extra = existing.filter((h) => !wanted.some((w) => w.name === h.name));
@@ -115,7 +120,7 @@ export async function ensureHosts(layout: LabLayout, count: number, hostImageId:
       copyFileSync(layout.sshPublicKey, join(dirs.ssh, "authorized_keys"));
       const have = existing.find((h) => h.name === want.name);
       const stale =
-        have && (have.imageId !== hostImageId || [...have.extraHosts].sort().join(",") !== peerEntries.join(","));
+        have && (have.imageId !== hostImage.id || [...have.extraHosts].sort().join(",") !== peerEntries.join(","));
       if (have && !stale) {
         if (have.running) {
           if (!have.connected) await setHostCable(want.name, "up");
@@ -139,6 +144,7 @@ export async function ensureHosts(layout: LabLayout, count: number, hostImageId:
           dockerDir: dirs.docker,
           sshDir: dirs.ssh,
           imagesDir: layout.imagesDir,
+          image: hostImage.tag,
         }),
         `creating host ${want.name}`,
       );

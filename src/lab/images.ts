@@ -1,7 +1,7 @@
 // The lab's images: the debootstrap base, the host image and the service images, each built only when the
 // content of its folder changed (the folder hash is kept as an image label), then saved once per image id.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { LabError } from "../errors.js";
 import { docker } from "./docker.js";
 import type { LabEventSink } from "./events.js";
@@ -32,7 +32,11 @@ export interface SavedImage extends BuiltImage {
 
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 
-export const hostImageSpec: ImageSpec = { tag: HOST_IMAGE, context: hostImageContext, buildArgs: {} };
+/** The host image: lab/host, or another build folder (tagged lading-lab/host-<folder name>). */
+export function hostImageSpec(context?: string): ImageSpec {
+  if (!context) return { tag: HOST_IMAGE, context: hostImageContext, buildArgs: {} };
+  return { tag: `${HOST_IMAGE}-${tagFileStem(basename(context)).toLowerCase()}`, context, buildArgs: {} };
+}
 
 /**
  * The service images of the given folders (each `<svc>/Dockerfile`, tag `lading/<svc>:1.0`, or one tag per line

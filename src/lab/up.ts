@@ -17,7 +17,7 @@ import {
 } from "./images.js";
 import pLimit from "p-limit";
 import { renderKnownHosts, renderLabInventory } from "./inventory.js";
-import { DEFAULT_HOST_COUNT, HOST_IMAGE, MAX_HOST_COUNT, labLayout, serviceImagesDir, type LabLayout } from "./layout.js";
+import { DEFAULT_HOST_COUNT, MAX_HOST_COUNT, labLayout, serviceImagesDir, type LabLayout } from "./layout.js";
 import { assertFreeSpace, assertRoot, assertSubnetFree, installMissingPackages } from "./prerequisites.js";
 import { ensureLabSshKey } from "./ssh-key.js";
 import { acquireLabLock } from "./lab-lock.js";
@@ -35,6 +35,11 @@ export interface LabUpOptions {
    * (colon-separated, for tests and development) or else the package's lab/images.
    */
   imageDirs?: string[];
+  /**
+   * Build folder of another host image (e.g. a lighter one for a large benchmark fleet); default lab/host.
+   * It must behave like lab/host: sshd with the key in /etc/ssh/lab, a Docker engine, the runc wrapper where needed.
+   */
+  hostImage?: string;
   onEvent?: (event: LabEvent) => void;
 }
 
@@ -89,7 +94,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   assertRoot();
 
   const serviceSpecs = serviceImageSpecs(opts.imageDirs ?? defaultImageDirs());
-  const specs: ImageSpec[] = [hostImageSpec, ...serviceSpecs];
+  const hostSpec = hostImageSpec(opts.hostImage);
+  const specs: ImageSpec[] = [hostSpec, ...serviceSpecs];
   const hashes = Object.fromEntries(specs.map((s) => [s.tag, specHash(s)]));
 
   // The quick check: a running lab built from the same folders with the same hosts is left alone.
@@ -103,7 +109,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   }
   const releaseLock = acquireLabLock(layout.dir);
   try {
-    return await bringUp(layout, count, specs, hashes, Boolean(record), emit);
+    return await bringUp(layout, count, hostSpec, serviceSpecs, hashes, Boolean(record), emit);
   } finally {
     releaseLock();
   }
@@ -112,12 +118,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
 async function bringUp(
   layout: LabLayout,
   count: number,
-  specs: ImageSpec[],
+  hostSpec: ImageSpec,
+  serviceSpecs: ImageSpec[],
   hashes: Record<string, string>,
   hadRecord: boolean,
   emit: LabEventSink,
 ): Promise<LabState> {
-  const serviceSpecs = specs.filter((s) => s.tag !== HOST_IMAGE);
   // From here on the lab is not known to be complete until this run finishes.
   rmSync(layout.stateFile, { force: true });
   const t0 = Date.now();
@@ -135,14 +141,14 @@ async function bringUp(
     // is built and saved, while the next ones build.
     const base = await ensureBaseImage(layout, emit);
     const builds = pLimit(3);
-    const hostImage = builds(() => ensureImage(hostImageSpec, emit));
+    const hostImage = builds(() => ensureImage(hostSpec, emit));
     await ensureLabSshKey(layout);
     removePartialTarballs(layout);
     const hosts = desiredHosts(count);
     const hostsReady = (async () => {
       const image = await hostImage;
       await ensureNetwork(emit);
-      await ensureHosts(layout, count, image.id, emit);
+      await ensureHosts(layout, count, image, emit);
       await Promise.all(hosts.map((h) => waitForHost(layout, h.name)));
     })();
     // One load at a time per host: loads share layers, and the disk is the bottleneck anyway.

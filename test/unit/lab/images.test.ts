@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashFolder } from "../../../src/lab/folder-hash.js";
-import { serviceImageSpecs, specHash, tagFileStem, tarballName } from "../../../src/lab/images.js";
+import { hostImageSpec, serviceImageSpecs, specHash, tagFileStem, tarballName } from "../../../src/lab/images.js";
 import { mountsUnder } from "../../../src/lab/remove-tree.js";
 
 describe("lab images", () => {
@@ -52,6 +52,12 @@ describe("lab images", () => {
     assert.notEqual(h1, h0, "executable bit counts");
     writeFileSync(f, "FROM y");
     assert.notEqual(hashFolder(dir), h1, "content counts");
+  });
+
+  it("tags the default host image lading-lab/host and another host folder after its name", () => {
+    assert.equal(hostImageSpec().tag, "lading-lab/host");
+    assert.match(hostImageSpec().context, /\/lab\/host$/);
+    assert.deepEqual(hostImageSpec("/x/Light_Host"), { tag: "lading-lab/host-light_host", context: "/x/Light_Host", buildArgs: {} });
   });
 
   it("names tarballs by tag and image id", () => {
