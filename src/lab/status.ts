@@ -12,7 +12,7 @@ export interface LabState {
   inventory: string;
   sshKey: string;
   knownHosts: string;
-  /** True when the engine runs and every host runs and is connected. */
+  /** True when the last `lab up` completed and the engine and every host run, connected. */
   up: boolean;
 }
 
@@ -27,6 +27,6 @@ export async function labStatus(opts: { dir?: string } = {}): Promise<LabState> 
     inventory: layout.inventory,
     sshKey: layout.sshKey,
     knownHosts: layout.knownHosts,
-    up: engine.running && hosts.length > 0 && hosts.every((h) => h.running && h.connected) && existsSync(layout.inventory),
+    up: engine.running && hosts.length > 0 && hosts.every((h) => h.running && h.connected) && existsSync(layout.stateFile),
   };
 }
