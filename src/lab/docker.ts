@@ -44,8 +44,9 @@ export const docker = {
     return [...labDocker(), "save", "-o", file, tag];
   },
 
-  removeImage(ref: string): string[] {
-    return [...labDocker(), "image", "rm", "--force", ref];
+  /** Removes untagged images (older builds whose tag moved on); build-cache parents of tagged images stay. */
+  pruneDanglingImages(): string[] {
+    return [...labDocker(), "image", "prune", "--force"];
   },
 
   networkSubnet(): string[] {

@@ -27,17 +27,3 @@ export interface LabEvent {
 }
 
 export type LabEventSink = (event: LabEvent) => void;
-
-/** Runs one piece of work between a start and a done event. */
-export async function withStep<T>(
-  emit: LabEventSink,
-  event: Omit<LabEvent, "status" | "message"> & { message: string; doneMessage?: string },
-  work: () => Promise<T>,
-): Promise<T> {
-  const { doneMessage, ...rest } = event;
-  const t0 = Date.now();
-  emit({ ...rest, status: "start" });
-  const result = await work();
-  emit({ ...rest, status: "done", message: doneMessage ?? rest.message, ms: Date.now() - t0 });
-  return result;
-}
