@@ -8,6 +8,7 @@ import { register as deploy } from "./deploy.js";
 import { register as operate } from "./operate.js";
 import { register as inventory } from "./inventory.js";
 import { register as genpwd } from "./genpwd.js";
+import { register as lab } from "./lab.js";
 
 export function registerCommands(program: Command): void {
   validate(program);
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   genconfig(program);
   inventory(program);
   genpwd(program);
+  lab(program);
   params(program);
   schemas(program);
 }
