@@ -100,6 +100,10 @@ export class ParameterResolver {
   private readonly baseSources = new Map<string, LocatedValue["source"]>();
   private readonly checked = new Map<string, string | undefined>();
   readonly problems: Problem[] = [];
+  /** globals.yml is not a map: none of its values could be read. */
+  globalsUnusable = false;
+  /** Parameters globals.yml sets to a rejected value (or does not declare). */
+  readonly rejectedGlobals = new Set<string>();
 
   constructor(declared: Map<string, DeclaredParameter>, globals: YamlSource | undefined) {
     this.declared = declared;
@@ -112,6 +116,7 @@ export class ParameterResolver {
     if (value === null || value === undefined) return;
     if (typeof value !== "object" || Array.isArray(value)) {
       this.problems.push(globals.problem([], "must be a map of parameter names to values"));
+      this.globalsUnusable = true;
       return;
     }
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
@@ -120,6 +125,8 @@ export class ParameterResolver {
       if (this.accept(name, v, at, globals.locate([name], { key: true }))) {
         this.base[name] = v;
         this.baseSources.set(name, at);
+      } else {
+        this.rejectedGlobals.add(name);
       }
     }
   }

@@ -99,6 +99,8 @@ export function loadProject(opts: ProjectOptions = {}): Project {
     ...topologyProblems(ruleInv, enabled, {
       vip: base.vip_address,
       vipSource: resolver.globalSource("vip_address"),
+      // globals.yml unreadable, or its vip_address rejected: that is reported already; "must be set" would mislead.
+      vipUnknown: (existsSync(globalsFile) && !globals) || resolver.globalsUnusable || resolver.rejectedGlobals.has("vip_address"),
       globalsFile,
     }),
   );
@@ -126,7 +128,9 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
   const problems: Problem[] = [];
   let onlyHosts: Set<string> | undefined;
   if (opts.limit) {
-    const selected = collect(problems, () => selectHosts(project.inventory, opts.limit!));
+    const patternProblems: Problem[] = [];
+    const selected = collect(patternProblems, () => selectHosts(project.inventory, opts.limit!));
+    problems.push(...patternProblems.map((p) => ({ ...p, file: "--limit" })));
     if (selected) onlyHosts = new Set(selected.map((h) => h.name));
   }
   let onlyServices: Set<string> | undefined;
