@@ -72,8 +72,13 @@ export function displayFile(file: string, dir: string): string {
 /** A problem with its file made relative, and only the fields that are set. */
 export type ShownProblem = Partial<Problem> & { message: string };
 
+/** Messages that name a path do so absolutely: shown with `<dir>` and `<lading>` so cases can state them. */
+export function showMessage(message: string, dir: string): string {
+  return message.split(dir).join("<dir>").split(packageRoot).join("<lading>");
+}
+
 export function showProblem(p: Problem, dir: string): ShownProblem {
-  const out: ShownProblem = { file: displayFile(p.file, dir), message: p.message };
+  const out: ShownProblem = { file: displayFile(p.file, dir), message: showMessage(p.message, dir) };
   if (p.line !== undefined) out.line = p.line;
   if (p.column !== undefined) out.column = p.column;
   if (p.path) out.path = p.path;
