@@ -110,8 +110,17 @@ export function loadProject(opts: ProjectOptions = {}): Project {
   if (problems.length) throw new InputError(problems);
 
   const hosts: TopologyHost[] = [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address }));
+  // Asked for every host and role while rendering: each group's list is built once.
+  const groupHosts = new Map<string, TopologyHost[]>();
   const topology: Topology = {
-    hostsOf: (group) => (inventory.groups.has(group) ? inventory.hostsOf(group).map((h) => ({ name: h.name, address: h.address })) : []),
+    hostsOf: (group) => {
+      let list = groupHosts.get(group);
+      if (!list) {
+        list = inventory.groups.has(group) ? inventory.hostsOf(group).map((h) => ({ name: h.name, address: h.address })) : [];
+        groupHosts.set(group, list);
+      }
+      return list;
+    },
   };
   return { dir, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts };
 }

@@ -61,6 +61,9 @@ class Renderer {
   private readonly reported = new Map<string, { problem: Problem; hosts: string[] }>();
   private readonly secretValues: string[];
   private readonly lbCache = new Map<string, DesiredLbEntry[]>();
+  // Computed values that do not depend on the host being rendered (a group's host list, its address list,
+  // its first host), computed once per role: a 1000-host group would otherwise be rebuilt for every host.
+  private readonly sharedComputed = new Map<string, unknown>();
 
   constructor(private readonly input: RenderInput) {
     this.secretValues = secretStrings(input.secrets);
@@ -116,6 +119,12 @@ class Renderer {
       secrets: this.input.secrets,
     };
     for (const [name, decl] of Object.entries(role.def.computed ?? {})) {
+      const shared = decl.kind === "hosts" || decl.kind === "addressList" || decl.kind === "firstHost";
+      const key = `${role.def.name}\0${name}`;
+      if (shared && this.sharedComputed.has(key)) {
+        ctx[name] = this.sharedComputed.get(key);
+        continue;
+      }
       ctx[name] = computeValue(
         decl,
         host,
@@ -123,6 +132,7 @@ class Renderer {
         (port, forHost) => this.renderPort(port, this.baseContext(forHost), role, ["computed", name, "port"]),
         () => this.loadbalancerServices(host),
       );
+      if (shared) this.sharedComputed.set(key, ctx[name]);
     }
     return ctx;
   }
