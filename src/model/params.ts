@@ -48,8 +48,18 @@ export function parameterValueError(decl: Parameter, value: unknown): string | u
   if (!e) return "is invalid";
   const where = e.instancePath ? `${e.instancePath.slice(1)}: ` : "";
   if (e.keyword === "enum") return `${where}must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(", ")}`;
-  if (e.keyword === "type") return `${where}must be ${(e.params as { type: string | string[] }).type}, got ${describe(value)}`;
+  if (e.keyword === "type") return `${where}must be ${(e.params as { type: string | string[] }).type}, got ${describe(valueAt(value, e.instancePath))}`;
   return `${where}${e.message ?? "is invalid"}`;
+}
+
+/** The part of `value` a JSON pointer names (an item of a list parameter, a field of a map). */
+function valueAt(value: unknown, pointer: string): unknown {
+  let v = value;
+  for (const seg of pointer.split("/").slice(1)) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string, unknown>)[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return v;
 }
 
 function describe(v: unknown): string {
