@@ -43,7 +43,8 @@ export function topologyProblems(
       if (!enabledNames.has(dep)) problems.push({ ...role.source.locate(["dependsOn", i]), message: `role ${role.def.name} depends on ${dep}, which is disabled` });
     });
     (role.def.loadbalancer ?? []).forEach((e, i) => {
-      if (!inv.hasGroup(e.backendGroup)) problems.push({ ...role.source.locate(["loadbalancer", i, "backendGroup"]), message: `backend group "${e.backendGroup}" is not in the inventory` });
+      // A backend group that is one of the role's own groups is reported once, above.
+      if (!inv.hasGroup(e.backendGroup) && !role.def.groups.includes(e.backendGroup)) problems.push({ ...role.source.locate(["loadbalancer", i, "backendGroup"]), message: `backend group "${e.backendGroup}" is not in the inventory` });
     });
     const gateKinds = new Set(enabled.map((r) => r.def.rollout?.gate?.kind));
     if (role.def.database && !gateKinds.has("galera")) {
