@@ -48,8 +48,18 @@ export function parameterValueError(decl: Parameter, value: unknown): string | u
   if (!e) return "is invalid";
   const where = e.instancePath ? `${e.instancePath.slice(1)}: ` : "";
   if (e.keyword === "enum") return `${where}must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(", ")}`;
-  if (e.keyword === "type") return `${where}must be ${(e.params as { type: string | string[] }).type}, got ${describe(value)}`;
+  if (e.keyword === "type") return `${where}must be ${(e.params as { type: string | string[] }).type}, got ${describe(valueAt(value, e.instancePath))}`;
   return `${where}${e.message ?? "is invalid"}`;
+}
+
+/** The part of `value` a JSON pointer names (an item of a list parameter, a field of a map). */
+function valueAt(value: unknown, pointer: string): unknown {
+  let v = value;
+  for (const seg of pointer.split("/").slice(1)) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string, unknown>)[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return v;
 }
 
 function describe(v: unknown): string {
@@ -100,6 +110,10 @@ export class ParameterResolver {
   private readonly baseSources = new Map<string, LocatedValue["source"]>();
   private readonly checked = new Map<string, string | undefined>();
   readonly problems: Problem[] = [];
+  /** globals.yml is not a map: none of its values could be read. */
+  globalsUnusable = false;
+  /** Parameters globals.yml sets to a rejected value (or does not declare). */
+  readonly rejectedGlobals = new Set<string>();
 
   constructor(declared: Map<string, DeclaredParameter>, globals: YamlSource | undefined) {
     this.declared = declared;
@@ -112,6 +126,7 @@ export class ParameterResolver {
     if (value === null || value === undefined) return;
     if (typeof value !== "object" || Array.isArray(value)) {
       this.problems.push(globals.problem([], "must be a map of parameter names to values"));
+      this.globalsUnusable = true;
       return;
     }
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
@@ -120,6 +135,8 @@ export class ParameterResolver {
       if (this.accept(name, v, at, globals.locate([name], { key: true }))) {
         this.base[name] = v;
         this.baseSources.set(name, at);
+      } else {
+        this.rejectedGlobals.add(name);
       }
     }
   }

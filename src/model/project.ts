@@ -99,6 +99,8 @@ export function loadProject(opts: ProjectOptions = {}): Project {
     ...topologyProblems(ruleInv, enabled, {
       vip: base.vip_address,
       vipSource: resolver.globalSource("vip_address"),
+      // globals.yml unreadable, or its vip_address rejected: that is reported already; "must be set" would mislead.
+      vipUnknown: (existsSync(globalsFile) && !globals) || resolver.globalsUnusable || resolver.rejectedGlobals.has("vip_address"),
       globalsFile,
     }),
   );
@@ -108,8 +110,17 @@ export function loadProject(opts: ProjectOptions = {}): Project {
   if (problems.length) throw new InputError(problems);
 
   const hosts: TopologyHost[] = [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address }));
+  // Asked for every host and role while rendering: each group's list is built once.
+  const groupHosts = new Map<string, TopologyHost[]>();
   const topology: Topology = {
-    hostsOf: (group) => (inventory.groups.has(group) ? inventory.hostsOf(group).map((h) => ({ name: h.name, address: h.address })) : []),
+    hostsOf: (group) => {
+      let list = groupHosts.get(group);
+      if (!list) {
+        list = inventory.groups.has(group) ? inventory.hostsOf(group).map((h) => ({ name: h.name, address: h.address })) : [];
+        groupHosts.set(group, list);
+      }
+      return list;
+    },
   };
   return { dir, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts };
 }
@@ -126,7 +137,9 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
   const problems: Problem[] = [];
   let onlyHosts: Set<string> | undefined;
   if (opts.limit) {
-    const selected = collect(problems, () => selectHosts(project.inventory, opts.limit!));
+    const patternProblems: Problem[] = [];
+    const selected = collect(patternProblems, () => selectHosts(project.inventory, opts.limit!));
+    problems.push(...patternProblems.map((p) => ({ ...p, file: "--limit" })));
     if (selected) onlyHosts = new Set(selected.map((h) => h.name));
   }
   let onlyServices: Set<string> | undefined;

@@ -195,9 +195,24 @@ export function templateSyntaxProblem(file: string, text: string): Problem | und
     const e = err as Error & { lineNumber?: number; column?: number };
     const m = /line (\d+)/.exec(e.message);
     const line = e.lineNumber ?? (m ? Number(m[1]) : undefined);
-    const first = e.message.split("\n")[0] ?? e.message;
-    return { file, line, column: e.column !== undefined ? e.column + 1 : undefined, message: `template error: ${first}` };
+    return { file, line, column: e.column !== undefined ? e.column + 1 : undefined, message: `template error: ${explainTemplateError(e.message)}` };
   }
+}
+
+/**
+ * Handlebars' compile messages, said plainly: its parse errors end with a list of grammar tokens
+ * ("Expecting 'OPEN_ENDBLOCK', ..., got 'EOF'") and the others with a " - line:column" the Problem has already.
+ */
+function explainTemplateError(raw: string): string {
+  const helper = /unknown helper (\S+)/.exec(raw);
+  if (helper) return `unknown helper "${helper[1]}": templates are logic-less (each, if, unless only)`;
+  const lines = raw.split("\n");
+  const got = /got '([^']+)'$/.exec(lines[lines.length - 1] ?? "");
+  if (lines[0]?.startsWith("Parse error") && got) {
+    if (got[1] === "EOF") return "the template ends inside a {{ }} tag or an open {{#block}} (a missing }} or {{/block}})";
+    return `unexpected ${got[1]} near ${JSON.stringify(lines[1] ?? "")}`;
+  }
+  return (lines[0] ?? raw).replace(/ - \d+:\d+$/, "");
 }
 
 function checkRoleInternals(role: LoadedRole, problems: Problem[]): void {

@@ -20,10 +20,11 @@ export interface RuleInventory {
 export function topologyProblems(
   inv: RuleInventory,
   enabled: LoadedRole[],
-  globals: { vip: unknown; vipSource?: Omit<Problem, "message">; globalsFile: string },
+  globals: { vip: unknown; vipSource?: Omit<Problem, "message">; vipUnknown?: boolean; globalsFile: string },
 ): Problem[] {
   const problems: Problem[] = [];
   const enabledNames = new Set(enabled.map((r) => r.def.name));
+  const vipNeededBy: { role: string; hosts: number }[] = [];
   const hostsOfRole = (r: LoadedRole): Set<string> => {
     const s = new Set<string>();
     for (const g of r.def.groups) if (inv.hasGroup(g)) for (const h of inv.hostsOf(g)) s.add(h.name);
@@ -42,7 +43,8 @@ export function topologyProblems(
       if (!enabledNames.has(dep)) problems.push({ ...role.source.locate(["dependsOn", i]), message: `role ${role.def.name} depends on ${dep}, which is disabled` });
     });
     (role.def.loadbalancer ?? []).forEach((e, i) => {
-      if (!inv.hasGroup(e.backendGroup)) problems.push({ ...role.source.locate(["loadbalancer", i, "backendGroup"]), message: `backend group "${e.backendGroup}" is not in the inventory` });
+      // A backend group that is one of the role's own groups is reported once, above.
+      if (!inv.hasGroup(e.backendGroup) && !role.def.groups.includes(e.backendGroup)) problems.push({ ...role.source.locate(["loadbalancer", i, "backendGroup"]), message: `backend group "${e.backendGroup}" is not in the inventory` });
     });
     const gateKinds = new Set(enabled.map((r) => r.def.rollout?.gate?.kind));
     if (role.def.database && !gateKinds.has("galera")) {
@@ -57,11 +59,16 @@ export function topologyProblems(
       problems.push({ ...inv.groupLocation(g), message: `the Galera group "${g}" has ${members.size} members: it needs an odd number, so that a split leaves a majority` });
     }
     if (role.def.rollout?.vipLast && members.size > 1 && (globals.vip === null || globals.vip === undefined || globals.vip === "")) {
-      problems.push({ file: globals.globalsFile, path: "vip_address", message: `${role.def.name} runs on ${members.size} hosts, so vip_address must be set (the address keepalived moves between them)` });
+      vipNeededBy.push({ role: role.def.name, hosts: members.size });
     }
   }
+  if (vipNeededBy.length && !globals.vipUnknown) {
+    const who = vipNeededBy.map((x) => x.role).join(" and ");
+    const hosts = Math.max(...vipNeededBy.map((x) => x.hosts));
+    problems.push({ file: globals.globalsFile, path: "vip_address", message: `vip_address must be set: ${who} run${vipNeededBy.length === 1 ? "s" : ""} on ${hosts} hosts (keepalived moves the VIP between them)` });
+  }
 
-  if (typeof globals.vip === "string" && globals.vip) {
+  if (typeof globals.vip === "string" && globals.vip && !globals.vipUnknown) {
     for (const h of inv.hostNames()) {
       const addr = inv.hostsOf("all").find((x) => x.name === h)?.address;
       if (addr === globals.vip) problems.push({ ...(globals.vipSource ?? { file: globals.globalsFile }), message: `vip_address ${globals.vip} is the address of host ${h}: the VIP must be a free address` });

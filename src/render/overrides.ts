@@ -76,6 +76,10 @@ export class OverrideSet {
       if (dests.has(rest)) continue;
       const [maybeHost, ...tail] = parts.slice(1);
       if (maybeHost && hosts.has(maybeHost) && dests.has(tail.join("/"))) continue;
+      if (maybeHost && !hosts.has(maybeHost) && dests.has(tail.join("/"))) {
+        out.push({ file: f.file, message: `override for host "${maybeHost}", which is not in the inventory` });
+        continue;
+      }
       out.push({ file: f.file, message: `override matches no file of service ${service} (it renders: ${[...dests].sort().join(", ")})` });
     }
     return out;

@@ -48,11 +48,22 @@ export function renderDesiredState(input: RenderInput): RenderResult {
   return r.run();
 }
 
+/** "host n1", "hosts n1, n2, n3", "hosts n1, n2, n3 and 997 more". */
+function describeHosts(hosts: string[]): string {
+  if (hosts.length === 1) return `host ${hosts[0]}`;
+  const shown = hosts.slice(0, 3).join(", ");
+  return hosts.length > 3 ? `hosts ${shown} and ${hosts.length - 3} more` : `hosts ${shown}`;
+}
+
 class Renderer {
-  private readonly problems: Problem[] = [];
-  private readonly seen = new Set<string>();
+  // One entry per distinct problem, with the hosts it happened on: a template error in a role that runs
+  // on 1000 hosts is one problem, not 1000.
+  private readonly reported = new Map<string, { problem: Problem; hosts: string[] }>();
   private readonly secretValues: string[];
   private readonly lbCache = new Map<string, DesiredLbEntry[]>();
+  // Computed values that do not depend on the host being rendered (a group's host list, its address list,
+  // its first host), computed once per role: a 1000-host group would otherwise be rebuilt for every host.
+  private readonly sharedComputed = new Map<string, unknown>();
 
   constructor(private readonly input: RenderInput) {
     this.secretValues = secretStrings(input.secrets);
@@ -78,14 +89,17 @@ class Renderer {
       const stateFile = `${String(this.params(host.name).config_dir ?? "/etc/lading")}/.lading/state.json`;
       hosts.set(host.name, { name: host.name, address: host.address, stateFile, services });
     }
-    return { state: { hosts }, problems: this.problems };
+    const problems = [...this.reported.values()].map(({ problem, hosts }) =>
+      hosts.length ? { ...problem, message: `${problem.message} (rendering for ${describeHosts(hosts)})` } : problem,
+    );
+    return { state: { hosts }, problems };
   }
 
-  private report(p: Problem): void {
+  private report(p: Problem, host?: string): void {
     const key = `${p.file}:${p.line}:${p.column}:${p.path}:${p.message}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.problems.push(p);
+    const prior = this.reported.get(key);
+    if (!prior) this.reported.set(key, { problem: p, hosts: host ? [host] : [] });
+    else if (host && !prior.hosts.includes(host)) prior.hosts.push(host);
   }
 
   private params(host: string): Record<string, unknown> {
@@ -105,6 +119,12 @@ class Renderer {
       secrets: this.input.secrets,
     };
     for (const [name, decl] of Object.entries(role.def.computed ?? {})) {
+      const shared = decl.kind === "hosts" || decl.kind === "addressList" || decl.kind === "firstHost";
+      const key = `${role.def.name}\0${name}`;
+      if (shared && this.sharedComputed.has(key)) {
+        ctx[name] = this.sharedComputed.get(key);
+        continue;
+      }
       ctx[name] = computeValue(
         decl,
         host,
@@ -112,6 +132,7 @@ class Renderer {
         (port, forHost) => this.renderPort(port, this.baseContext(forHost), role, ["computed", name, "port"]),
         () => this.loadbalancerServices(host),
       );
+      if (shared) this.sharedComputed.set(key, ctx[name]);
     }
     return ctx;
   }
@@ -131,7 +152,7 @@ class Renderer {
       }
       return t(ctx);
     } catch (err) {
-      this.report(role.source.problem(path, `${templateMessage(err)} (rendering for host ${host})`));
+      this.report(role.source.problem(path, templateMessage(err)), host);
       return "";
     }
   }
@@ -142,7 +163,7 @@ class Renderer {
     const text = this.renderString(port, ctx, role, path, host);
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      if (text !== "") this.report(role.source.problem(path, `must render to a port (1-65535), got ${JSON.stringify(text)} on host ${host}`));
+      if (text !== "") this.report(role.source.problem(path, `must render to a port (1-65535), got ${JSON.stringify(text)}`), host);
       return 0;
     }
     return n;
@@ -166,8 +187,8 @@ class Renderer {
           file: tpl.file,
           line: e.lineNumber,
           column: e.column !== undefined ? e.column + 1 : undefined,
-          message: `${templateMessage(err)} (rendering for host ${host.name})`,
-        });
+          message: templateMessage(err),
+        }, host.name);
         return;
       }
       const dest = this.renderString(f.dest, ctx, role, ["files", i, "dest"], host.name);
