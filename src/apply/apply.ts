@@ -116,13 +116,18 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       } else {
         batches = batchesOf(remaining, desiredOf(remaining[0]!).rollout, input.serialOverride);
       }
-      let joined = bootstrapHost ? 0 : members.length - 0;
+      // A clustered service's gate expects every member that already runs, plus those this rollout created
+      // so far: a first deploy grows the cluster one batch at a time, a restart expects it whole.
+      const mainContainer = desiredOf(remaining[0]!).containers[0]?.name ?? "";
+      const existing = members.filter((m) => input.facts.get(m)?.containers.has(mainContainer)).length;
+      let created = 0;
       for (let b = 0; b < batches.length; b++) {
         const batch = batches[b]!;
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
-        if (bootstrapHost) joined++;
+        created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
+        const expected = Math.min(members.length, existing + created);
         const results = await Promise.allSettled(
-          batch.map((host) => applyServiceOnHost(host, addressOf(host), sp(host), transport(host), state, runStep, emit, bootstrapHost ? joined : members.length)),
+          batch.map((host) => applyServiceOnHost(host, addressOf(host), sp(host), transport(host), state, runStep, emit, expected)),
         );
         const failed = results.map((r, i) => (r.status === "rejected" ? batch[i]! : undefined)).filter((x): x is string => !!x);
         if (failed.length) {

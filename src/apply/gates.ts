@@ -5,6 +5,9 @@ import type { DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
 import { parseDuration } from "./duration.js";
 
+/** Sends GET $2 to $0:$1 and prints the status line. */
+const HTTP_PROBE = 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$2" "$0" >&3 && head -n 1 <&3';
+
 export interface GateResult {
   ok: boolean;
   detail: string;
@@ -85,9 +88,9 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       return { ok: r.code === 0, detail: r.code === 0 ? `port ${g.port} open` : `port ${g.port} closed` };
     }
     case "http": {
-      const url = `http://${ctx.address}:${g.port}${g.path}`;
-      const r = await t.exec(["curl", "--silent", "--output", "/dev/null", "--max-time", "3", "--write-out", "%{http_code}", url]);
-      const code = Number(r.stdout.trim());
+      // Probed from the host itself with bash's /dev/tcp, so hosts need no HTTP client installed.
+      const r = await t.exec(["timeout", "3", "bash", "-c", HTTP_PROBE, ctx.address, String(g.port), g.path]);
+      const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(r.stdout)?.[1] ?? 0);
       const want = g.status ?? 200;
       return { ok: code === want, detail: `GET ${g.path}: ${code || "no answer"}` };
     }

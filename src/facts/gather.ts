@@ -7,7 +7,7 @@ import { parseFacts, type HostFacts } from "./parse.js";
 /** Files larger than this are compared by hash only (config files are far smaller). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 
-// Sections are marked @@name. Files: "F mode owner size" then the base64 content, "H ..." then a sha256
+// Sections are marked @@name. Files: "F mode user:group uid:gid size" then the base64 content, "H ..." then a sha256
 // for big files, "M" when missing, in the order of the paths given.
 export const FACTS_SCRIPT = `
 max=$1; state=$2; shift 2
@@ -16,7 +16,7 @@ docker version --format '{{.Server.Version}}' 2>/dev/null || printf 'NONE\\n'
 printf '@@files\\n'
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
   if [ -f "$1" ]; then
-    info=$(stat -c '%a %U:%G %s' -- "$1")
+    info=$(stat -c '%a %U:%G %u:%g %s' -- "$1")
     size=\${info##* }
     if [ "$size" -le "$max" ]; then printf 'F %s\\n' "$info"; base64 -w0 -- "$1"; printf '\\n'
     else printf 'H %s\\n' "$info"; sha256sum -- "$1" | cut -d' ' -f1; fi

@@ -4,7 +4,7 @@ import type { FactsRequest } from "./gather.js";
 
 export type FileFact =
   | { exists: false }
-  | { exists: true; mode: string; owner: string; size: number; sha256: string; content?: Buffer };
+  | { exists: true; mode: string; owner: string; ownerIds: string; size: number; sha256: string; content?: Buffer };
 
 export interface ImageFact {
   id: string;
@@ -81,15 +81,15 @@ export function parseFacts(out: string, req: FactsRequest): HostFacts {
       files.set(path, { exists: false });
       continue;
     }
-    const m = /^([FH]) (\d+) (\S+) (\d+)$/.exec(head);
+    const m = /^([FH]) (\d+) (\S+) (\d+:\d+) (\d+)$/.exec(head);
     if (!m) throw new Error(`unexpected facts line for ${path}: ${head.slice(0, 80)}`);
     const body = lines[i++] ?? "";
     const mode = m[2]!.padStart(4, "0");
     if (m[1] === "F") {
       const content = Buffer.from(body, "base64");
-      files.set(path, { exists: true, mode, owner: m[3]!, size: Number(m[4]), content, sha256: createHash("sha256").update(content).digest("hex") });
+      files.set(path, { exists: true, mode, owner: m[3]!, ownerIds: m[4]!, size: Number(m[5]), content, sha256: createHash("sha256").update(content).digest("hex") });
     } else {
-      files.set(path, { exists: true, mode, owner: m[3]!, size: Number(m[4]), sha256: body.trim() });
+      files.set(path, { exists: true, mode, owner: m[3]!, ownerIds: m[4]!, size: Number(m[5]), sha256: body.trim() });
     }
   }
 

@@ -104,6 +104,10 @@ export function buildPlan(input: PlanInput): Plan {
     if (!anyExists && members[0]) bootstrap.set(service, members[0]);
   }
 
+  // A registration is one action on a shared cluster: plan it on the first host of the service only.
+  const registrationHost = new Map<string, string>();
+  for (const h of desired.hosts.values()) for (const s of h.services) if (!registrationHost.has(s.name) && facts.has(h.name)) registrationHost.set(s.name, h.name);
+
   const registered = new Map<string, string>();
   for (const f of facts.values()) for (const [k, v] of Object.entries(f.state.registrations ?? {})) registered.set(`${k}=${v}`, k);
 
@@ -132,7 +136,7 @@ export function buildPlan(input: PlanInput): Plan {
         if (!fact.exists) reason = `${short}: missing`;
         else if (fact.sha256 !== wantHash) reason = `${short}: content differs`;
         else if (fact.mode !== f.mode) reason = `${short}: mode ${fact.mode} -> ${f.mode}`;
-        else if (!ownerMatches(fact.owner, f.owner)) reason = `${short}: owner ${fact.owner} -> ${f.owner}`;
+        else if (!ownerMatches(fact.owner, fact.ownerIds, f.owner)) reason = `${short}: owner ${fact.owner} -> ${f.owner}`;
         if (reason) {
           changedFiles.add(f.path);
           sp.steps.push({ kind: "write", file: f, reason, old: fact.exists && fact.content ? fact.content.toString("utf8") : undefined });
@@ -140,14 +144,15 @@ export function buildPlan(input: PlanInput): Plan {
       }
 
       if (mode !== "genconfig") {
-        if (svc.database) {
+        const registers = registrationHost.get(svc.name) === host.name;
+        if (svc.database && registers) {
           const value = sha256(`${svc.database.name}\0${svc.database.user}\0${secretText(input.secrets[svc.database.passwordSecret])}`).slice(0, 32);
           const stateKey = `database/${svc.name}`;
           if (!registered.has(`${stateKey}=${value}`)) {
             sp.steps.push({ kind: "register-database", service: svc.name, name: svc.database.name, user: svc.database.user, passwordSecret: svc.database.passwordSecret, stateKey, stateValue: value, reason: `database ${svc.database.name} and user ${svc.database.user}: not registered or password changed` });
           } else sp.unchanged.push(`database ${svc.database.name}: registered`);
         }
-        if (svc.messaging) {
+        if (svc.messaging && registers) {
           const value = sha256(`${svc.messaging.vhost}\0${svc.messaging.user}\0${secretText(input.secrets[svc.messaging.passwordSecret])}`).slice(0, 32);
           const stateKey = `messaging/${svc.name}`;
           if (!registered.has(`${stateKey}=${value}`)) {
@@ -209,6 +214,11 @@ export function buildPlan(input: PlanInput): Plan {
   return { mode, hosts, bootstrap };
 }
 
-function ownerMatches(actual: string, wanted: string): boolean {
-  return wanted.includes(":") ? actual === wanted : actual.split(":")[0] === wanted;
+/** `wanted` is "user" or "user:group", each a name or a number; the host reports both names and ids. */
+export function ownerMatches(names: string, ids: string, wanted: string): boolean {
+  const [nameUser, nameGroup] = names.split(":");
+  const [idUser, idGroup] = ids.split(":");
+  const [user, group] = wanted.split(":");
+  const same = (want: string | undefined, name: string | undefined, id: string | undefined): boolean => want === undefined || want === name || want === id;
+  return same(user, nameUser, idUser) && same(group, nameGroup, idGroup);
 }

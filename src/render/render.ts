@@ -223,7 +223,7 @@ class Renderer {
         user: this.renderString(mq.user, ctx, role, ["messaging", "user"], host.name),
         passwordSecret: mq.passwordSecret,
       },
-      rollout: role.def.rollout ?? {},
+      rollout: this.renderRollout(role, ctx),
     };
   }
 
@@ -275,6 +275,14 @@ class Renderer {
       ports: (c.ports ?? []).map((p, i) => this.renderPort(p, ctx, role, at("ports", i))),
       bootstrapCommand: c.bootstrap?.command && list(c.bootstrap.command, "bootstrap"),
     };
+  }
+
+  /** The rollout with its gate's port (a template) rendered for this host. */
+  private renderRollout(role: LoadedRole, ctx: Record<string, unknown>): DesiredService["rollout"] {
+    const rollout = role.def.rollout ?? {};
+    const gate = rollout.gate;
+    if (!gate || !("port" in gate)) return rollout;
+    return { ...rollout, gate: { ...gate, port: this.renderPort(gate.port, ctx, role, ["rollout", "gate", "port"]) } };
   }
 
   /** Every load-balancer entry of every enabled role, with its backends, as seen from `host`. */

@@ -43,7 +43,7 @@ export function state(hosts: Record<string, DesiredService[]>): DesiredState {
 export const sha = (s: string): string => createHash("sha256").update(s).digest("hex");
 
 export function fileFact(content: string, mode = "0644", owner = "root:root"): FileFact {
-  return { exists: true, mode, owner, size: content.length, sha256: sha(content), content: Buffer.from(content) };
+  return { exists: true, mode, owner, ownerIds: "0:0", size: content.length, sha256: sha(content), content: Buffer.from(content) };
 }
 
 /** A running container exactly as lading would have created it from `c` with `configHash`. */

@@ -156,3 +156,14 @@ describe("buildPlan", () => {
     assert.deepEqual(plan.hosts.get("h1")!.orphans, ["oldsvc"]);
   });
 });
+
+describe("ownerMatches", () => {
+  it("accepts names or numbers for user and group, as the host reports both", async () => {
+    const { ownerMatches } = await import("../../../src/plan/plan.js");
+    assert.equal(ownerMatches("root:UNKNOWN", "0:42439", "root:42439"), true);
+    assert.equal(ownerMatches("root:root", "0:0", "root"), true);
+    assert.equal(ownerMatches("root:root", "0:0", "0:0"), true);
+    assert.equal(ownerMatches("root:root", "0:0", "root:42439"), false);
+    assert.equal(ownerMatches("mysql:mysql", "42434:42434", "root"), false);
+  });
+});
