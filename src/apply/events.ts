@@ -11,7 +11,9 @@ export type RunEvent =
   | { type: "gate"; host: string; service: string; gate: string; status: "waiting" | "passed" | "failed"; elapsedMs: number; detail?: string }
   | { type: "halt"; service: string; host: string; reason: string; untouched: string[] }
   | { type: "warning"; host?: string; message: string }
-  | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean };
+  | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean }
+  /** SSH connections opened and command round trips made per host during the run. */
+  | { type: "stats"; hosts: Record<string, { connections: number; execs: number }> };
 
 export interface HostRecap {
   host: string;
