@@ -130,6 +130,24 @@ describe("deploy examples/lab onto the lab (e2e)", function () {
     assert.equal((await lading(["check", "-d", d.dir])).code, 0);
   });
 
+  it("stops before any change when an image cannot be had on a host", async () => {
+    const globals = join(d.dir, "globals.yml");
+    const original = readFileSync(globals, "utf8");
+    const before = await startTimes(d);
+    const ini = await onHost(d, "lab1", "cat /etc/lading/webapp/webapp.ini");
+    writeFileSync(globals, `${original}\nwebapp_tag: "9.9"\nwebapp_message: never deployed\n`);
+    try {
+      const r = await lading(["deploy", "-d", d.dir]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /cannot pull lading\/webapp:9\.9/);
+      assert.match(r.stdout, /images missing, nothing was changed/);
+      assert.deepEqual(await startTimes(d), before);
+      assert.equal(await onHost(d, "lab1", "cat /etc/lading/webapp/webapp.ini"), ini, "no file was written either");
+    } finally {
+      writeFileSync(globals, original);
+    }
+  });
+
   it("prechecks pass on the deployed lab (engine, disk, clock, addresses, ports)", async () => {
     const r = await lading(["prechecks", "-d", d.dir]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
