@@ -3,10 +3,11 @@
 import { basename, isAbsolute } from "node:path";
 import type { Problem } from "../errors.js";
 import type { Container, LbEntry } from "../generated/role.js";
-import { handlebars, TEMPLATE_OPTIONS, type LoadedRole, type RoleSet } from "../model/roles.js";
+import type { LoadedRole, RoleSet } from "../model/roles.js";
 import { computeValue, type Topology, type TopologyHost } from "./computed.js";
 import type { DesiredContainer, DesiredFile, DesiredHost, DesiredLbEntry, DesiredService, DesiredState, DesiredVolume } from "./desired.js";
 import type { OverrideSet } from "./overrides.js";
+import { compileTemplate, RenderMemo, TemplateError, type CompiledTemplate } from "./template.js";
 
 export type SecretValue = string | { private_key: string; public_key: string };
 
@@ -41,7 +42,8 @@ export function secretStrings(secrets: Record<string, SecretValue>): string[] {
   return out.filter((s) => s.length >= 6);
 }
 
-const stringTemplates = new Map<string, HandlebarsTemplateDelegate>();
+// The string fields of role.yaml, compiled once per process (the same text compiles to the same template).
+const stringTemplates = new Map<string, CompiledTemplate>();
 
 export function renderDesiredState(input: RenderInput): RenderResult {
   const r = new Renderer(input);
@@ -64,6 +66,8 @@ class Renderer {
   // Computed values that do not depend on the host being rendered (a group's host list, its address list,
   // its first host), computed once per role: a 1000-host group would otherwise be rebuilt for every host.
   private readonly sharedComputed = new Map<string, unknown>();
+  // An {{#each}} over a list shared by every host (a group's hosts) is rendered once, not once per host.
+  private readonly memo = new RenderMemo();
 
   constructor(private readonly input: RenderInput) {
     this.secretValues = secretStrings(input.secrets);
@@ -147,12 +151,13 @@ class Renderer {
     let t = stringTemplates.get(text);
     try {
       if (!t) {
-        t = handlebars.compile(text, TEMPLATE_OPTIONS);
+        t = compileTemplate(text);
         stringTemplates.set(text, t);
       }
-      return t(ctx);
+      return t.render(ctx, this.memo);
     } catch (err) {
-      this.report(role.source.problem(path, templateMessage(err)), host);
+      if (!(err instanceof TemplateError)) throw err;
+      this.report(role.source.problem(path, err.message), host);
       return "";
     }
   }
@@ -180,15 +185,10 @@ class Renderer {
       if (!tpl) return;
       let content: string;
       try {
-        content = tpl.compiled(ctx);
+        content = tpl.compiled.render(ctx, this.memo);
       } catch (err) {
-        const e = err as { lineNumber?: number; column?: number };
-        this.report({
-          file: tpl.file,
-          line: e.lineNumber,
-          column: e.column !== undefined ? e.column + 1 : undefined,
-          message: templateMessage(err),
-        }, host.name);
+        if (!(err instanceof TemplateError)) throw err;
+        this.report({ file: tpl.file, line: err.line, column: err.column, message: err.message }, host.name);
         return;
       }
       const dest = this.renderString(f.dest, ctx, role, ["files", i, "dest"], host.name);
@@ -327,15 +327,3 @@ class Renderer {
     return out;
   }
 }
-
-/** Turns Handlebars' messages into ones a user understands. */
-function templateMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  const missing = /^"([^"]+)" not defined in/.exec(m);
-  if (missing) return `missing value "${missing[1]}": not a parameter, secret, computed value or context key`;
-  const helper = /unknown helper (\S+)/.exec(m);
-  if (helper) return `unknown helper "${helper[1]}": templates are logic-less (each, if, unless only)`;
-  return m.split(" - ")[0]!.split("\n")[0]!;
-}
-
-void TEMPLATE_OPTIONS;
