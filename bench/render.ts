@@ -95,6 +95,8 @@ interface RunResult {
   loadMs: number;
   renderMs: number;
   totalMs: number;
+  /** CPU time (user + system, all threads) of load + render: steadier than wall time on a shared machine. */
+  cpuMs: number;
   maxRssMB: number;
   hosts: number;
   files: number;
@@ -102,11 +104,13 @@ interface RunResult {
 }
 
 function runChild(dir: string): RunResult {
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const project = loadProject({ dir });
   const loaded = performance.now();
   const state = renderProject(project);
   const rendered = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   let files = 0;
   let bytes = 0;
   for (const h of state.hosts.values()) for (const s of h.services) for (const f of s.files) {
@@ -117,6 +121,7 @@ function runChild(dir: string): RunResult {
     loadMs: loaded - started,
     renderMs: rendered - loaded,
     totalMs: rendered - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     // ru_maxrss: the peak resident set of this process, in kilobytes.
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     hosts: state.hosts.size,
@@ -155,6 +160,7 @@ function main(): void {
       row("loadProject (ms)", runs.map((r) => r.loadMs), "ms"),
       row("renderProject (ms)", runs.map((r) => r.renderMs), "ms"),
       row("load + render (ms)", runs.map((r) => r.totalMs), "ms", TARGET.seconds * 1000),
+      row("CPU time (ms)", runs.map((r) => r.cpuMs), "ms"),
       row("peak RSS (MB)", runs.map((r) => r.maxRssMB), "MB", TARGET.rssMB),
     ];
     process.stdout.write(`${out.join("\n")}\n`);
