@@ -1,6 +1,7 @@
 // Render benchmark: loadProject + renderProject of a generated 1000-host, 10-service deployment.
 //   node dist/bench/render.js            generates the deployment, runs 3 fresh child processes, prints a table
 //   node dist/bench/render.js --child D  (internal) loads and renders deployment D once, prints JSON
+//   node dist/bench/render.js --generate D  only writes the deployment into D (to profile a single run)
 // The deployment: the 6 shipped roles (3 mariadb and 3 rabbitmq hosts, 2 load balancers, 95 memcached,
 // 900 webapp hosts) plus 4 user roles on all 1000 hosts, each with 2 templates reading host values and the
 // list of every host (a `hosts` computed value). Nothing dials: the addresses are never contacted.
@@ -136,6 +137,12 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
+  const generateAt = process.argv.indexOf("--generate");
+  if (generateAt >= 0) {
+    mkdirSync(process.argv[generateAt + 1]!, { recursive: true });
+    generateDeployment(process.argv[generateAt + 1]!);
+    return;
+  }
   const childAt = process.argv.indexOf("--child");
   if (childAt >= 0) {
     process.stdout.write(`${JSON.stringify(runChild(process.argv[childAt + 1]!))}\n`);

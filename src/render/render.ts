@@ -7,6 +7,7 @@ import type { LoadedRole, RoleSet } from "../model/roles.js";
 import { computeValue, type Topology, type TopologyHost } from "./computed.js";
 import type { DesiredContainer, DesiredFile, DesiredHost, DesiredLbEntry, DesiredService, DesiredState, DesiredVolume } from "./desired.js";
 import type { OverrideSet } from "./overrides.js";
+import { SecretScanner } from "./secret-scanner.js";
 import { compileTemplate, RenderMemo, TemplateError, type CompiledTemplate } from "./template.js";
 
 export type SecretValue = string | { private_key: string; public_key: string };
@@ -62,6 +63,7 @@ class Renderer {
   // on 1000 hosts is one problem, not 1000.
   private readonly reported = new Map<string, { problem: Problem; hosts: string[] }>();
   private readonly secretValues: string[];
+  private readonly secretScanner: SecretScanner;
   private readonly lbCache = new Map<string, DesiredLbEntry[]>();
   // Computed values that do not depend on the host being rendered (a group's host list, its address list,
   // its first host), computed once per role: a 1000-host group would otherwise be rebuilt for every host.
@@ -71,6 +73,7 @@ class Renderer {
 
   constructor(private readonly input: RenderInput) {
     this.secretValues = secretStrings(input.secrets);
+    this.secretScanner = new SecretScanner(this.secretValues);
   }
 
   run(): RenderResult {
@@ -183,14 +186,18 @@ class Renderer {
       if (f.when !== undefined && ctx[f.when] !== true) return;
       const tpl = role.templates.get(f.template);
       if (!tpl) return;
-      let content: string;
+      let content = "";
+      let parts: string[];
       try {
-        content = tpl.compiled.render(ctx, this.memo);
+        parts = tpl.compiled.renderParts(ctx, this.memo);
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         this.report({ file: tpl.file, line: err.line, column: err.column, message: err.message }, host.name);
         return;
       }
+      // Concatenated, not joined: a part shared by every host stays one string.
+      for (const part of parts) content += part;
+      const rendered = content;
       const dest = this.renderString(f.dest, ctx, role, ["files", i, "dest"], host.name);
       const path = isAbsolute(dest) ? dest : `${service.configDir}/${dest}`;
       if (this.input.overrides) {
@@ -199,7 +206,8 @@ class Renderer {
         else content = merged.content;
       }
       const mode = f.mode ?? "0644";
-      if (!["0600", "0640", "0400", "0440"].includes(mode) && this.secretValues.some((s) => content.includes(s))) {
+      const holdsSecret = (): boolean => (content === rendered ? this.secretScanner.inParts(parts) : this.secretScanner.inText(content));
+      if (!["0600", "0640", "0400", "0440"].includes(mode) && holdsSecret()) {
         this.report(role.source.problem(["files", i, "mode"], `"${f.template}" holds a secret, so its mode must be 0600 or 0640, not ${mode}`));
       }
       files.push({ service: role.def.name, path, content, mode, owner: f.owner ?? "root", restarts: f.restarts ?? allContainers, template: f.template });

@@ -41,9 +41,15 @@ interface MemoEntry {
   output: string;
 }
 
-/** A compiled template: `render` throws TemplateError for a missing value. */
+/** A compiled template: both methods throw TemplateError for a missing value. */
 export interface CompiledTemplate {
   render(context: unknown, memo?: RenderMemo): string;
+  /**
+   * The outputs of the template's top-level statements, in order (render() is their concatenation), so that
+   * a caller can examine a large output piece by piece: a top-level {{#each}} taken from the memo stays
+   * one string shared by every host, never copied.
+   */
+  renderParts(context: unknown, memo?: RenderMemo): string[];
 }
 
 /** Names a block helper may have: the logic-less subset. */
@@ -102,11 +108,17 @@ export function compileTemplate(text: string): CompiledTemplate {
   } catch (err) {
     throw parseError(err);
   }
-  const main = compileProgram(ast, { eachDepth: 0, useDepths: climbsAnywhere(ast) });
+  const parts = compileParts(ast, { eachDepth: 0, useDepths: false });
+  const main = joinParts(parts);
   return {
     render(context: unknown, memo?: RenderMemo): string {
       sawUnpushedIteration = false;
       return main(context, { head: context, tail: undefined }, undefined, memo);
+    },
+    renderParts(context: unknown, memo?: RenderMemo): string[] {
+      sawUnpushedIteration = false;
+      const depths = { head: context, tail: undefined };
+      return parts.map((p) => (typeof p === "string" ? p : p(context, depths, undefined, memo)));
     },
   };
 }
@@ -158,6 +170,11 @@ function climbsAnywhere(node: Node | undefined): boolean {
 }
 
 function compileProgram(program: Program, outer: Scope): Render {
+  return joinParts(compileParts(program, outer));
+}
+
+/** A program's statements: text (adjacent texts merged) and closures. */
+function compileParts(program: Program, outer: Scope): (string | Render)[] {
   const scope: Scope = { ...outer, useDepths: climbsAnywhere(program) };
   const parts: (string | Render)[] = [];
   for (const node of program.body) {
@@ -167,6 +184,10 @@ function compileProgram(program: Program, outer: Scope): Render {
     if (typeof part === "string" && typeof prev === "string") parts[parts.length - 1] = prev + part;
     else parts.push(part);
   }
+  return parts;
+}
+
+function joinParts(parts: (string | Render)[]): Render {
   if (parts.length === 0) return () => "";
   if (parts.length === 1) {
     const only = parts[0]!;
