@@ -301,6 +301,10 @@ describe("template compiler", () => {
 
 // --- Generators: a context of a fixed shape with random values, and templates that read it ---
 
+// Plain objects, as YAML and the renderer make them. (fast-check may make objects without a prototype;
+// Handlebars then throws where it compares such an object with a string to decide on a `../` level, and
+// whether it compares at all depends on how it deduplicates identical blocks: not worth imitating.)
+const plain = { noNullPrototype: true } as const;
 const scalarArb = fc.oneof(
   fc.constantFrom("", "a", "b c", " x ", "line\nbreak", "{", "}", "\\", "<&>"),
   fc.integer({ min: -2, max: 3 }),
@@ -311,16 +315,16 @@ const itemArb = fc.record({
   name: fc.constantFrom("n1", "n2", "", "n 3"),
   v: scalarArb,
   flag: fc.boolean(),
-  sub: fc.array(fc.record({ x: scalarArb }), { maxLength: 3 }),
-});
+  sub: fc.array(fc.record({ x: scalarArb }, plain), { maxLength: 3 }),
+}, plain);
 const contextArb = fc.record({
   s: scalarArb,
   n: scalarArb,
   b: fc.boolean(),
-  obj: fc.record({ k: scalarArb }),
+  obj: fc.record({ k: scalarArb }, plain),
   list: fc.array(itemArb, { maxLength: 4 }),
   tags: fc.array(fc.constantFrom("t1", "t2", "t3"), { maxLength: 4 }),
-});
+}, plain);
 
 /** What a scope's context holds: value names, list names (with their item scope), and whether `this` is a value. */
 interface ScopeShape {
