@@ -292,7 +292,6 @@ function isTruthy(v: unknown): boolean {
 /** Runs a block's program with `ctx`, adding a `../` level as Handlebars does (only when the context changes). */
 function callProgram(program: Render, ctx: unknown, depths: Depths, data: Frame | undefined, memo: RenderMemo | undefined): string {
   // Loose != on purpose: Handlebars compares `context != depths[0]`.
-  // eslint-disable-next-line eqeqeq
   const pushed = ctx != depths.head && !(ctx === NULL_CONTEXT && depths.head === null);
   return program(ctx, pushed ? { head: ctx, tail: depths } : depths, data, memo);
 }
@@ -332,7 +331,6 @@ function compileEach(node: hbs.AST.BlockStatement, readList: Read, scope: Scope)
       frame.last = i === n - 1;
       if (!body) continue;
       if (scope.useDepths) {
-        // eslint-disable-next-line eqeqeq
         if (!(item != depths.head)) sawUnpushedIteration = true;
         out += callProgram(body, item, depths, frame, memo);
       } else {
@@ -392,7 +390,6 @@ function compileEach(node: hbs.AST.BlockStatement, readList: Read, scope: Scope)
 /** Whether an item of `list` equals `ctx` as Handlebars compares them (then it adds no `../` level). */
 function containsLoosely(list: object, ctx: unknown): boolean {
   const values = Array.isArray(list) ? list : typeof (list as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function" ? [...(list as Iterable<unknown>)] : Object.values(list);
-  // eslint-disable-next-line eqeqeq
   for (const v of values) if (v == ctx) return true;
   return false;
 }
