@@ -1,6 +1,6 @@
-// Loads the shipped roles and builds a render context of the contract's shape for a fake inventory, so that
-// tests (and render-local.ts, for trying the configs in real containers) render the real templates.
-// This is a stand-in for the renderer, kept deliberately small: it follows the contract, it is not the product.
+// Loads the shipped roles and builds a render context of the contract's shape for a fake inventory.
+// A stand-in for the renderer, kept deliberately small and independent of it: the differential template
+// tests (test/unit/render) use its contexts as an oracle. Role tests use the real renderer.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";

@@ -4,18 +4,36 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkSchema } from "../../../src/model/schema-check.js";
 import { readYaml } from "../../../src/model/source.js";
-import { builtinRolesDir } from "../../../src/paths.js";
-import { contextFor, loadGlobalParameters, loadShippedRoles, renderFiles, renderStrings } from "./role-fixture.js";
+import { builtinRolesDir, packageRoot } from "../../../src/paths.js";
+import { loadProject, renderProject } from "../../../src/model/project.js";
+import type { DesiredState } from "../../../src/render/desired.js";
+import { copyDeployment, removeDeployment, writeFakePasswords } from "../model/deployment-fixture.js";
+import { loadGlobalParameters, loadShippedRoles } from "./role-fixture.js";
 import { checkTemplate, contextShape, stringsIn } from "./template-names.js";
 
 const roles = loadShippedRoles();
 const globals = loadGlobalParameters();
-const lab = [
-  { name: "lab1", address: "10.98.0.11" },
-  { name: "lab2", address: "10.98.0.12" },
-  { name: "lab3", address: "10.98.0.13" },
-];
-const labGlobals = { vip_address: "10.98.0.100" };
+
+/** examples/lab (3 hosts, VIP 10.98.0.100) rendered by the real renderer with fake secrets. */
+let labState: DesiredState | undefined;
+function renderedLab(): DesiredState {
+  if (!labState) {
+    const dir = copyDeployment(join(packageRoot, "examples", "lab"));
+    try {
+      writeFakePasswords(dir);
+      labState = renderProject(loadProject({ dir }));
+    } finally {
+      removeDeployment(dir);
+    }
+  }
+  return labState;
+}
+
+/** The files of a service on a lab host, by path relative to the service's config directory. */
+function rendered(service: string, host = "lab2"): Map<string, string> {
+  const svc = renderedLab().hosts.get(host)!.services.find((s) => s.name === service)!;
+  return new Map(svc.files.map((f) => [f.path.slice(svc.configDir.length + 1), f.content]));
+}
 
 describe("shipped roles", () => {
   it("ships the six services of the contract", () => {
@@ -123,11 +141,11 @@ describe("shipped roles", () => {
       });
 
       it("renders strictly on every lab host with the declared defaults", () => {
-        for (const host of lab) {
-          const context = contextFor(r, roles, lab, host, labGlobals);
-          for (const [, content] of renderFiles(r, context)) assert.ok(content.length > 0);
-          const containers = renderStrings(r.role.containers ?? {}, context);
-          for (const c of Object.values(containers)) assert.match(c!.image, /^lading\/[a-z]+:1\.\d$/);
+        for (const host of ["lab1", "lab2", "lab3"]) {
+          const svc = renderedLab().hosts.get(host)!.services.find((s) => s.name === r.role.name)!;
+          assert.equal(svc.files.length, (r.role.files ?? []).length);
+          for (const f of svc.files) assert.ok(f.content.length > 0);
+          for (const c of svc.containers) assert.match(c.image, /^lading\/[a-z]+:1\.\d$/);
         }
       });
     });
@@ -135,8 +153,7 @@ describe("shipped roles", () => {
 });
 
 describe("rendered configs (3 lab hosts)", () => {
-  const role = (name: string) => roles.find((r) => r.role.name === name)!;
-  const render = (name: string, host = lab[1]!) => renderFiles(role(name), contextFor(role(name), roles, lab, host, labGlobals));
+  const render = (name: string) => rendered(name);
 
   it("galera.cnf binds the host address and lists every node in gcomm://", () => {
     const cnf = render("mariadb").get("galera.cnf")!;
