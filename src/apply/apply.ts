@@ -13,6 +13,9 @@ import { deadlineOf, describeGate, gateOf, waitForGate } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { databaseRegistrationSql, registerMessaging, runSql } from "./registrations.js";
 import { batchesOf } from "./rollout.js";
+import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals } from "./quorum.js";
+import { revertHost } from "./revert.js";
+import { findVipHolder, holderLast } from "./vip.js";
 
 export interface ApplyInput {
   plan: Plan;
@@ -24,6 +27,11 @@ export interface ApplyInput {
   forks: number;
   /** Batch size for every service (--serial). */
   serialOverride?: number | string;
+  /**
+   * Resolved parameters per host: `vip_address` tells which host of a `vipLast` service holds the VIP.
+   * Without it, vipLast services roll in inventory order.
+   */
+  hostParams?: Map<string, Record<string, unknown>>;
 }
 
 export interface ApplyResult {
@@ -46,8 +54,8 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
     return t;
   };
 
-  const runStep = async <T>(host: string, step: Step, target: string, fn: () => Promise<T>): Promise<T> => {
-    const service = "service" in step ? step.service : "file" in step ? step.file.service : "container" in step && typeof step.container === "object" ? step.container.service : undefined;
+  const runStep = async <T>(host: string, step: StepInfo, target: string, fn: () => Promise<T>): Promise<T> => {
+    const service = serviceOfStep(step);
     emit({ type: "step", host, service, kind: step.kind, target, reason: step.reason, status: "start" });
     const started = Date.now();
     try {
@@ -64,6 +72,15 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
   };
 
   try {
+    // 0. The quorum guard, on the facts of every member, before anything changes anywhere.
+    const refusals = quorumRefusals(plan, input.desired, input.facts);
+    if (refusals.length) {
+      for (const r of refusals) {
+        emit({ type: "halt", service: r.service, host: r.degraded.map((d) => d.host).join(", "), reason: `rollout refused: ${describeRefusal(r)}`, untouched: [...plan.hosts.keys()] });
+      }
+      throw new Halt();
+    }
+
     // 1. Every image on every host first: a missing image stops the run before any change.
     emit({ type: "phase", name: "images" });
     const pullFailures: string[] = [];
@@ -109,33 +126,59 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       const bootstrapHost = plan.bootstrap.get(service);
       const desiredOf = (host: string): DesiredService => sp(host).desired;
       const remaining = hostsWith.map((h) => h.host).filter((h) => sp(h).steps.length);
+      const policy = desiredOf(remaining[0] ?? hostsWith[0]!.host).rollout;
       let batches: string[][];
       if (bootstrapHost && remaining.includes(bootstrapHost)) {
         // A new cluster: the bootstrap node alone, then the others one at a time as they join.
         batches = [[bootstrapHost], ...remaining.filter((h) => h !== bootstrapHost).map((h) => [h])];
       } else {
-        batches = batchesOf(remaining, desiredOf(remaining[0]!).rollout, input.serialOverride);
+        let order = remaining;
+        if (policy.vipLast) {
+          // keepalived does not preempt: restarting the backups first moves the VIP at most once, at the end.
+          const vip = input.hostParams?.get(remaining[0]!)?.vip_address;
+          if (typeof vip === "string" && vip) order = holderLast(remaining, await findVipHolder(remaining, vip, (h) => input.transports.get(h)));
+        }
+        batches = batchesOf(order, policy, input.serialOverride);
+        if (policy.quorum) {
+          const max = maxDownForQuorum(members.length);
+          const limited = limitBatches(batches, max);
+          if (limited.length !== batches.length) emit({ type: "warning", message: `${service}: batches limited to ${max} host${max === 1 ? "" : "s"} so that ${members.length - max} of ${members.length} members keep the quorum` });
+          batches = limited;
+        }
       }
       // A clustered service's gate expects every member that already runs, plus those this rollout created
       // so far: a first deploy grows the cluster one batch at a time, a restart expects it whole.
-      const mainContainer = desiredOf(remaining[0]!).containers[0]?.name ?? "";
+      const mainContainer = desiredOf(remaining[0] ?? hostsWith[0]!.host).containers[0]?.name ?? "";
       const existing = members.filter((m) => input.facts.get(m)?.containers.has(mainContainer)).length;
+      const maxFail = policy.maxFailPercentage ?? 0;
       let created = 0;
+      let failedSoFar = 0;
       for (let b = 0; b < batches.length; b++) {
         const batch = batches[b]!;
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
         const expected = Math.min(members.length, existing + created);
-        const results = await Promise.allSettled(
-          batch.map((host) => applyServiceOnHost(host, addressOf(host), sp(host), transport(host), state, runStep, emit, expected)),
-        );
+        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, emit, expectedMembers: expected });
+        const results = await Promise.allSettled(batch.map((host) => applyServiceOnHost(ctx(host))));
         const failed = results.map((r, i) => (r.status === "rejected" ? batch[i]! : undefined)).filter((x): x is string => !!x);
-        if (failed.length) {
-          const untouched = batches.slice(b + 1).flat();
-          const reason = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-          emit({ type: "halt", service, host: failed.join(", "), reason: reason.reason instanceof Error ? reason.reason.message : String(reason.reason), untouched });
+        if (!failed.length) continue;
+        const firstError = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
+        const reason = firstError instanceof Error ? firstError.message : String(firstError);
+        if (policy.onFailure === "revert") {
+          // The whole failed batch gets its previous files and containers back, and must pass the gate again.
+          const reverts = await Promise.allSettled(batch.map((host) => revertHost(ctx(host))));
+          reverts.forEach((r, i) => {
+            const host = batch[i]!;
+            emit({ type: "revert", service, host, status: r.status === "fulfilled" ? "ok" : "failed", error: r.status === "rejected" ? String(r.reason instanceof Error ? r.reason.message : r.reason) : undefined });
+          });
+        }
+        failedSoFar += failed.length;
+        const untouched = batches.slice(b + 1).flat();
+        if ((failedSoFar * 100) / remaining.length > maxFail) {
+          emit({ type: "halt", service, host: failed.join(", "), reason, untouched });
           throw new Halt();
         }
+        emit({ type: "warning", host: failed.join(", "), message: `${service}: ${failedSoFar} of ${remaining.length} hosts failed, within maxFailPercentage ${maxFail}%: going on. ${reason}` });
       }
       // The bootstrap node runs with the bootstrap command until the others joined; now it rejoins normally.
       if (bootstrapHost) {
@@ -172,29 +215,59 @@ function serviceOrder(desired: DesiredState): string[] {
   return seen;
 }
 
-async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
+export async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
   const r = await t.exec(argv, { become: true, stdin, timeoutMs: 300_000 });
   if (r.code !== 0) throw new HostError(t.host, `${argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
   return r.stdout;
 }
 
-type RunStep = <T>(host: string, step: Step, target: string, fn: () => Promise<T>) => Promise<T>;
+/** What a step event needs: a plan step, or an action of the rollout itself (drain, revert). */
+export type StepInfo = Step | { kind: "drain" | "revert"; service: string; reason: string };
+
+function serviceOfStep(step: StepInfo): string | undefined {
+  if ("service" in step) return step.service;
+  if ("file" in step) return step.file.service;
+  if ("container" in step && typeof step.container === "object") return step.container.service;
+  return undefined;
+}
+
+export type RunStep = <T>(host: string, step: StepInfo, target: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Everything one host of a batch needs. */
+export interface HostRun {
+  host: string;
+  address: string;
+  sp: ServicePlan;
+  t: Transport;
+  /** The host's facts before the run (the previous state of what the batch changes). */
+  facts: HostFacts | undefined;
+  state: Map<string, HostStateFile>;
+  runStep: RunStep;
+  emit: Emit;
+  expectedMembers: number;
+}
+
+/** The container a service's rollout checks and drains: the gate's, or the service's first. */
+export function mainContainerOf(svc: DesiredService): string | undefined {
+  const g = svc.rollout.gate;
+  return (g && "container" in g && g.container) || svc.containers[0]?.name;
+}
 
 /** One host of a batch: write its files, then (re)create or restart its containers, then pass the gate. */
-async function applyServiceOnHost(
-  host: string,
-  address: string,
-  sp: ServicePlan,
-  t: Transport,
-  state: Map<string, HostStateFile>,
-  runStep: RunStep,
-  emit: Emit,
-  expectedMembers: number,
-): Promise<void> {
+async function applyServiceOnHost(run: HostRun): Promise<void> {
+  const { host, sp, t, state, runStep } = run;
   const hs = state.get(host) ?? {};
   state.set(host, hs);
   hs.containers ??= {};
   let touchedContainers = false;
+  let drained = false;
+  // Before the first stop of a running member: move its work away (RabbitMQ queue leaders and clients).
+  const drainFirst = async (container: string): Promise<void> => {
+    const drain = sp.desired.rollout.drain;
+    if (drained || !drain?.length || container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
+    drained = true;
+    await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
+  };
   for (const step of sp.steps) {
     switch (step.kind) {
       case "write":
@@ -203,6 +276,7 @@ async function applyServiceOnHost(
       case "create":
       case "recreate": {
         const c = step.container;
+        if (step.kind === "recreate") await drainFirst(c.name);
         await runStep(host, step, c.name, async () => {
           if (step.kind === "recreate") {
             await mustExec(t, docker.stop(c.name, c.stopTimeout));
@@ -215,6 +289,7 @@ async function applyServiceOnHost(
         break;
       }
       case "restart":
+        await drainFirst(step.container);
         await runStep(host, step, step.container, async () => {
           await mustExec(t, docker.restart(step.container));
           const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
@@ -230,10 +305,10 @@ async function applyServiceOnHost(
         break;
     }
   }
-  if (touchedContainers) await gate(host, address, sp.desired, t, expectedMembers, emit);
+  if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit);
 }
 
-async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit): Promise<void> {
+export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit): Promise<void> {
   const g = gateOf(svc);
   const name = describeGate(g);
   const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address }, {

@@ -47,6 +47,8 @@ function line(e: RunEvent): string | undefined {
     case "gate":
       if (e.status === "waiting") return undefined;
       return `${e.status === "passed" ? "healthy" : "UNHEALTHY"} ${e.host}: ${e.service} gate ${e.gate} (${(e.elapsedMs / 1000).toFixed(1)}s) ${e.detail ?? ""}`;
+    case "revert":
+      return e.status === "ok" ? `reverted ${e.host}: ${e.service} runs its previous config and image again, and passed its gate` : `REVERT FAILED ${e.host}: ${e.service}: ${e.error ?? ""}`;
     case "halt":
       return `HALTED at ${e.service} on ${e.host}: ${e.reason}${e.untouched.length ? `\n  untouched: ${e.untouched.join(", ")}` : ""}`;
     case "warning":
@@ -79,7 +81,7 @@ class PlainReporter implements Reporter {
 
 /** A live block per host (what it is doing, which gate it waits on and for how long) above the log. */
 class LiveReporter implements Reporter {
-  private readonly status = new Map<string, string>();
+  private readonly status = new Map<string, string | (() => string)>();
   private batch = "";
   private timer: NodeJS.Timeout | undefined;
   constructor(private readonly redact: (s: string) => string) {}
@@ -92,7 +94,12 @@ class LiveReporter implements Reporter {
     }
     if (e.type === "batch") this.batch = `${e.service} batch ${e.index}/${e.total}`;
     if (e.type === "step" && e.status === "start") this.status.set(e.host, `${e.kind} ${e.target}`);
-    if (e.type === "gate" && e.status === "waiting") this.status.set(e.host, `waiting on ${e.service} gate ${e.gate} for ${(e.elapsedMs / 1000).toFixed(0)}s: ${e.detail ?? ""}`);
+    if (e.type === "gate" && e.status === "waiting") {
+      // The time keeps counting between checks: the display redraws every half second.
+      const since = Date.now() - e.elapsedMs;
+      const detail = e.detail ?? "";
+      this.status.set(e.host, () => `waiting on ${e.service} gate ${e.gate} for ${((Date.now() - since) / 1000).toFixed(0)}s: ${detail}`);
+    }
     if ((e.type === "gate" && e.status !== "waiting") || (e.type === "step" && e.status !== "start")) this.status.delete(e.host);
     if (e.type === "recap") this.status.clear();
     this.render();
@@ -104,7 +111,7 @@ class LiveReporter implements Reporter {
       logUpdate.clear();
       return;
     }
-    const rows = [...this.status].map(([h, s]) => `  ${h}: ${s}`);
+    const rows = [...this.status].map(([h, s]) => `  ${h}: ${typeof s === "function" ? s() : s}`);
     logUpdate(this.redact([this.batch ? `[${this.batch}]` : "", ...rows].filter(Boolean).join("\n")));
   }
 
