@@ -9,7 +9,7 @@ import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import { forEachHost, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
-import { deadlineOf, describeGate, gateOf, waitForGate } from "./gates.js";
+import { deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { databaseRegistrationSql, registerMessaging, runSql } from "./registrations.js";
 import { batchesOf } from "./rollout.js";
@@ -261,10 +261,15 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   hs.containers ??= {};
   let touchedContainers = false;
   let drained = false;
-  // Before the first stop of a running member: move its work away (RabbitMQ queue leaders and clients).
+  let backendsUpBefore: string[] | undefined;
+  // Before the first stop of a running member: note what HAProxy serves, and move the work away (RabbitMQ
+  // queue leaders and clients).
   const drainFirst = async (container: string): Promise<void> => {
     const drain = sp.desired.rollout.drain;
-    if (drained || !drain?.length || container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
+    const g = gateOf(sp.desired);
+    if (container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
+    if (g.kind === "haproxy" && !backendsUpBefore) backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
+    if (drained || !drain?.length) return;
     drained = true;
     await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
   };
@@ -305,13 +310,13 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
         break;
     }
   }
-  if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit);
+  if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore);
 }
 
-export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit): Promise<void> {
+export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[]): Promise<void> {
   const g = gateOf(svc);
   const name = describeGate(g);
-  const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address }, {
+  const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address, backendsUpBefore }, {
     deadlineMs: deadlineOf(svc),
     holdMs: parseDuration(svc.rollout.minHealthy ?? "0s"),
     onCheck: (r, elapsedMs) => emit({ type: "gate", host, service: svc.name, gate: name, status: "waiting", elapsedMs, detail: r.detail }),
