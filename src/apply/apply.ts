@@ -16,6 +16,7 @@ import { batchesOf } from "./rollout.js";
 import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals } from "./quorum.js";
 import { revertHost } from "./revert.js";
 import { findVipHolder, holderLast } from "./vip.js";
+import { lbServersOf, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
 
 export interface ApplyInput {
   plan: Plan;
@@ -79,6 +80,16 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
         emit({ type: "halt", service: r.service, host: r.degraded.map((d) => d.host).join(", "), reason: `rollout refused: ${describeRefusal(r)}`, untouched: [...plan.hosts.keys()] });
       }
       throw new Halt();
+    }
+
+    // The HAProxies that run now: a host leaves their rotation while its service restarts.
+    const loadBalancers: LoadBalancer[] = [];
+    for (const h of input.desired.hosts.values()) {
+      const lbSvc = h.services.find((x) => x.rollout.gate?.kind === "haproxy");
+      const t = input.transports.get(h.name);
+      const g = lbSvc?.rollout.gate;
+      const container = lbSvc ? mainContainerOf(lbSvc) : undefined;
+      if (lbSvc && t && container && g?.kind === "haproxy" && input.facts.get(h.name)?.containers.get(container)?.running) loadBalancers.push({ host: h.name, transport: t, container, socket: g.socket });
     }
 
     // 1. Every image on every host first: a missing image stops the run before any change.
@@ -158,7 +169,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
         const expected = Math.min(members.length, existing + created);
-        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, emit, expectedMembers: expected });
+        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, emit, expectedMembers: expected, loadBalancers });
         const results = await Promise.allSettled(batch.map((host) => applyServiceOnHost(ctx(host))));
         const failed = results.map((r, i) => (r.status === "rejected" ? batch[i]! : undefined)).filter((x): x is string => !!x);
         if (!failed.length) continue;
@@ -245,6 +256,8 @@ export interface HostRun {
   runStep: RunStep;
   emit: Emit;
   expectedMembers: number;
+  /** HAProxies that may send traffic to this host (empty: none, or the service is HAProxy itself). */
+  loadBalancers?: LoadBalancer[];
 }
 
 /** The container a service's rollout checks and drains: the gate's, or the service's first. */
@@ -260,57 +273,77 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   state.set(host, hs);
   hs.containers ??= {};
   let touchedContainers = false;
-  let drained = false;
+  let prepared = false;
   let backendsUpBefore: string[] | undefined;
-  // Before the first stop of a running member: note what HAProxy serves, and move the work away (RabbitMQ
-  // queue leaders and clients).
-  const drainFirst = async (container: string): Promise<void> => {
-    const drain = sp.desired.rollout.drain;
-    const g = gateOf(sp.desired);
-    if (container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
-    if (g.kind === "haproxy" && !backendsUpBefore) backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
-    if (drained || !drain?.length) return;
-    drained = true;
-    await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
-  };
-  for (const step of sp.steps) {
-    switch (step.kind) {
-      case "write":
-        await runStep(host, step, step.file.path, () => t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner }));
-        break;
-      case "create":
-      case "recreate": {
-        const c = step.container;
-        if (step.kind === "recreate") await drainFirst(c.name);
-        await runStep(host, step, c.name, async () => {
-          if (step.kind === "recreate") {
-            await mustExec(t, docker.stop(c.name, c.stopTimeout));
-            await mustExec(t, docker.remove(c.name));
-          }
-          const id = (await mustExec(t, docker.run(c, { configHash: step.configHash, bootstrap: step.kind === "create" && step.bootstrap }))).trim();
-          hs.containers![c.name] = { id, configHash: step.configHash };
+  let lbServers: LbServer[] = [];
+  const g = gateOf(sp.desired);
+  // Before the first stop of a running member: note what HAProxy serves (for HAProxy's own gate), take the
+  // host out of the HAProxies in front of it, and move its work away (RabbitMQ queue leaders and clients).
+  const beforeStop = async (container: string): Promise<void> => {
+    if (prepared || container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
+    prepared = true;
+    if (g.kind === "haproxy") backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
+    else if (run.loadBalancers?.length) {
+      const ports = sp.desired.containers.flatMap((c) => c.ports);
+      const servers = await lbServersOf(run.address, ports, run.loadBalancers);
+      if (servers.length) {
+        const names = [...new Set(servers.map((x) => `${x.proxy}/${x.server}`))].join(", ");
+        await runStep(host, { kind: "drain", service: sp.service, reason: `${names} in maintenance on ${[...new Set(servers.map((x) => x.lb.host))].join(", ")} until the gate passes` }, "haproxy", async () => {
+          lbServers = servers;
+          const failures = await setLbState(servers, "maint");
+          if (failures.length) run.emit({ type: "warning", host, message: `could not take ${failures.join("; ")} out of rotation` });
         });
-        touchedContainers = true;
-        break;
       }
-      case "restart":
-        await drainFirst(step.container);
-        await runStep(host, step, step.container, async () => {
-          await mustExec(t, docker.restart(step.container));
-          const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
-          hs.containers![step.container] = { id, configHash: step.configHash };
-        });
-        touchedContainers = true;
-        break;
-      case "start":
-        await runStep(host, step, step.container, () => mustExec(t, docker.start(step.container)));
-        touchedContainers = true;
-        break;
-      default:
-        break;
+    }
+    const drain = sp.desired.rollout.drain;
+    if (drain?.length) await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
+  };
+  try {
+    for (const step of sp.steps) {
+      switch (step.kind) {
+        case "write":
+          await runStep(host, step, step.file.path, () => t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner }));
+          break;
+        case "create":
+        case "recreate": {
+          const c = step.container;
+          if (step.kind === "recreate") await beforeStop(c.name);
+          await runStep(host, step, c.name, async () => {
+            if (step.kind === "recreate") {
+              await mustExec(t, docker.stop(c.name, c.stopTimeout));
+              await mustExec(t, docker.remove(c.name));
+            }
+            const id = (await mustExec(t, docker.run(c, { configHash: step.configHash, bootstrap: step.kind === "create" && step.bootstrap }))).trim();
+            hs.containers![c.name] = { id, configHash: step.configHash };
+          });
+          touchedContainers = true;
+          break;
+        }
+        case "restart":
+          await beforeStop(step.container);
+          await runStep(host, step, step.container, async () => {
+            await mustExec(t, docker.restart(step.container));
+            const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
+            hs.containers![step.container] = { id, configHash: step.configHash };
+          });
+          touchedContainers = true;
+          break;
+        case "start":
+          await runStep(host, step, step.container, () => mustExec(t, docker.start(step.container)));
+          touchedContainers = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore);
+  } finally {
+    // Back in rotation whatever happened: HAProxy's own health checks keep a broken host out.
+    if (lbServers.length) {
+      const failures = await setLbState(lbServers, "ready");
+      if (failures.length) run.emit({ type: "warning", host, message: `could not put ${failures.join("; ")} back in rotation` });
     }
   }
-  if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore);
 }
 
 export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[]): Promise<void> {

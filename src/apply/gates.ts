@@ -10,6 +10,8 @@ const HTTP_PROBE = 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\\r\\nHos
 
 /** HAProxy's stats as CSV, from its admin socket inside the container. */
 const HAPROXY_SHOW_STAT = 'echo "show stat" | socat -t 2 stdio "unix-connect:$0"';
+/** Sends one admin command ($1) to the socket ($0); HAProxy answers an empty line on success. */
+const HAPROXY_COMMAND = 'echo "$1" | socat -t 2 stdio "unix-connect:$0"';
 export const DEFAULT_HAPROXY_SOCKET = "/run/haproxy/admin.sock";
 
 export interface GateResult {
@@ -155,6 +157,8 @@ export interface HaproxyStatRow {
   /** A server name, or FRONTEND / BACKEND for the proxy's own rows. */
   server: string;
   status: string;
+  /** The server's address:port (empty on FRONTEND/BACKEND rows). */
+  addr: string;
 }
 
 /** Parses `show stat` CSV (its header line names the columns). */
@@ -166,9 +170,10 @@ export function parseHaproxyStat(csv: string): HaproxyStatRow[] {
   const px = cols.indexOf("pxname");
   const sv = cols.indexOf("svname");
   const st = cols.indexOf("status");
+  const ad = cols.indexOf("addr");
   return lines.filter((l) => !l.startsWith("#")).map((l) => {
     const f = l.split(",");
-    return { proxy: f[px] ?? "", server: f[sv] ?? "", status: f[st] ?? "" };
+    return { proxy: f[px] ?? "", server: f[sv] ?? "", status: f[st] ?? "", addr: ad >= 0 ? (f[ad] ?? "") : "" };
   });
 }
 
@@ -184,4 +189,11 @@ export async function haproxyStat(t: Transport, container: string, socket = DEFA
 export async function haproxyBackendsUp(t: Transport, container: string, socket?: string): Promise<string[]> {
   const rows = (await haproxyStat(t, container, socket)) ?? [];
   return rows.filter((r) => r.server === "BACKEND" && r.status === "UP").map((r) => r.proxy);
+}
+
+/** Runs one command on HAProxy's admin socket (e.g. "set server mariadb/lab1 state maint"). */
+export async function haproxyCommand(t: Transport, container: string, command: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<{ ok: boolean; answer: string }> {
+  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_COMMAND, socket, command]), { become: true });
+  const answer = r.stdout.trim();
+  return { ok: r.code === 0 && answer === "", answer: answer || r.stderr.trim() };
 }

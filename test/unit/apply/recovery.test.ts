@@ -104,7 +104,7 @@ describe("gate and ordering parsers", () => {
   it("reads HAProxy's show stat", () => {
     const csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\nmariadb,FRONTEND,,,0,1,,1,0,0,0,0,0,,,,,OPEN,\nmariadb,lab1,0,0,0,1,,1,0,0,,0,,0,0,0,0,UP,1\nmariadb,lab2,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1\nmariadb,BACKEND,0,0,0,1,,1,0,0,0,0,,0,0,0,0,UP,1\n";
     const rows = parseHaproxyStat(csv);
-    assert.deepEqual(rows.filter((r) => r.server === "BACKEND"), [{ proxy: "mariadb", server: "BACKEND", status: "UP" }]);
+    assert.deepEqual(rows.filter((r) => r.server === "BACKEND"), [{ proxy: "mariadb", server: "BACKEND", status: "UP", addr: "" }]);
     assert.equal(rows.find((r) => r.server === "lab2")!.status, "DOWN");
   });
 

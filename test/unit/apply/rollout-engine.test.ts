@@ -166,6 +166,35 @@ describe("rollout engine (fake transports)", function () {
     assert.deepEqual(actions(r.log).slice(0, 3), ["h1: put /etc/lading/app/app.ini 0644", "h1: docker exec app rabbitmq-upgrade drain", "h1: docker restart app"]);
   });
 
+  it("takes a host out of the HAProxies in front of it while it restarts, and puts it back after its gate", async () => {
+    const d = desiredOf({});
+    const lbContainer = container("haproxy", "haproxy");
+    const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+    for (const h of d.hosts.values()) {
+      h.services.unshift(lb);
+      // A new port: the app is recreated (the planner compares the spec).
+      h.services[1]!.containers[0]!.ports = [8080];
+    }
+    const f = factsOf();
+    for (const hf of f.values()) {
+      hf.containers.set("haproxy", runningFact(lbContainer, configHashOf([])));
+      hf.images.set(lbContainer.image, { id: `sha256:${lbContainer.image}`, repoTags: [lbContainer.image], repoDigests: [] });
+    }
+    const stat = "# pxname,svname,status,addr\nweb,FRONTEND,OPEN,\nweb,h1,UP,10.0.0.1:8080\nweb,h2,UP,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\nweb,BACKEND,UP,\n";
+    const r = await run(d, (h, argv) => (argv.includes("show stat") || argv.some((a) => a.includes("show stat")) ? (argv.at(-1) === "/run/haproxy/admin.sock" ? { stdout: stat } : undefined) : healthy(h, argv)), { facts: f });
+    assert.equal(r.ok, true);
+    const h2 = actions(r.log).filter((l) => l.includes("web/h2") || l.startsWith("h2: docker stop"));
+    assert.deepEqual(h2, [
+      "h1: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      "h2: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      "h3: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      "h2: docker stop app",
+      "h1: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+      "h2: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+      "h3: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+    ]);
+  });
+
   it("goes on past a failed host within maxFailPercentage", async () => {
     const r = await run(desiredOf({ deadline: "300ms", maxFailPercentage: 34 }), (h, argv) => {
       if (h === "h2" && argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: "running unhealthy\n" };
