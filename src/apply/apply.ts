@@ -296,8 +296,12 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
       }
     }
     const drain = sp.desired.rollout.drain;
-    if (drain?.length) await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
+    if (drain?.length) {
+      await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
+      drainedContainer = container;
+    }
   };
+  let drainedContainer: string | undefined;
   try {
     for (const step of sp.steps) {
       switch (step.kind) {
@@ -337,6 +341,11 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
       }
     }
     if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore);
+    const revive = sp.desired.rollout.revive;
+    if (drainedContainer && revive?.length) {
+      const r = await t.exec(docker.exec(drainedContainer, revive), { become: true, timeoutMs: 120_000 });
+      if (r.code !== 0) run.emit({ type: "warning", host, message: `${revive.join(" ")} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0] ?? ""}` });
+    }
   } finally {
     // Back in rotation whatever happened: HAProxy's own health checks keep a broken host out.
     if (lbServers.length) {

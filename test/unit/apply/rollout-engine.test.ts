@@ -162,8 +162,8 @@ describe("rollout engine (fake transports)", function () {
   });
 
   it("drains a running member before it restarts", async () => {
-    const r = await run(desiredOf({ drain: ["rabbitmq-upgrade", "drain"] }), healthy);
-    assert.deepEqual(actions(r.log).slice(0, 3), ["h1: put /etc/lading/app/app.ini 0644", "h1: docker exec app rabbitmq-upgrade drain", "h1: docker restart app"]);
+    const r = await run(desiredOf({ drain: ["rabbitmq-upgrade", "drain"], revive: ["rabbitmq-upgrade", "revive"] }), healthy);
+    assert.deepEqual(actions(r.log).slice(0, 4), ["h1: put /etc/lading/app/app.ini 0644", "h1: docker exec app rabbitmq-upgrade drain", "h1: docker restart app", "h1: docker exec app rabbitmq-upgrade revive"]);
   });
 
   it("takes a host out of the HAProxies in front of it while it restarts, and puts it back after its gate", async () => {
