@@ -80,8 +80,9 @@ export async function readPosition(m: GaleraMember): Promise<MemberPosition> {
   const text = await mustExec(m.transport, onVolumes(c, [`${GALERA_DATADIR}/grastate.dat`], "cat"));
   const state = parseGrastate(text);
   if (state.seqno >= 0) return { host: m.host, ...state, source: "grastate" };
-  // An unclean stop: InnoDB knows the last committed position. The image's entrypoint prepares /run/mysqld.
-  const r = await m.transport.exec(onVolumes(c, ["mysqld", "--user=mysql", "--wsrep-recover", "--log-error=/dev/stderr"]), { become: true, timeoutMs: 300_000 });
+  // An unclean stop: InnoDB knows the last committed position. The image's entrypoint prepares /run/mysqld;
+  // with no log_error set, mysqld logs (and the recovered position) go to stderr.
+  const r = await m.transport.exec(onVolumes(c, ["mysqld", "--user=mysql", "--wsrep-recover"]), { become: true, timeoutMs: 300_000 });
   const pos = parseRecoveredPosition(`${r.stdout}\n${r.stderr}`);
   if (!pos) throw new HostError(m.host, `mysqld --wsrep-recover printed no position (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
   return { host: m.host, uuid: pos.uuid, seqno: pos.seqno, safeToBootstrap: state.safeToBootstrap, source: "wsrep-recover" };
