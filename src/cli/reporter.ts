@@ -67,13 +67,28 @@ export function formatRecap(hosts: HostRecap[], ms: number, ok: boolean): string
   return [`RECAP (${(ms / 1000).toFixed(1)}s): ${ok ? "success" : "FAILED"}`, ...rows].join("\n");
 }
 
+/** In CI a long gate wait still shows: one line per host every this many milliseconds of waiting. */
+export const PLAIN_WAIT_EVERY_MS = 10_000;
+
 class PlainReporter implements Reporter {
+  /** Per host, how many wait lines were printed for its current gate. */
+  private readonly waits = new Map<string, number>();
   constructor(
     private readonly redact: (s: string) => string,
     private readonly out: NodeJS.WritableStream,
   ) {}
   emit(e: RunEvent): void {
-    const l = line(e);
+    let l = line(e);
+    if (e.type === "gate") {
+      if (e.status !== "waiting") this.waits.delete(e.host);
+      else {
+        const due = Math.floor(e.elapsedMs / PLAIN_WAIT_EVERY_MS);
+        if (due > (this.waits.get(e.host) ?? 0)) {
+          this.waits.set(e.host, due);
+          l = `waiting ${e.host}: ${e.service} gate ${e.gate} for ${(e.elapsedMs / 1000).toFixed(0)}s: ${e.detail ?? ""}`;
+        }
+      }
+    }
     if (l) this.out.write(`${this.redact(l)}\n`);
   }
   finish(): void {}
