@@ -1,6 +1,7 @@
 // Render benchmark: loadProject + renderProject of a generated 1000-host, 10-service deployment.
 //   node dist/bench/render.js            generates the deployment, runs 3 fresh child processes, prints a table
 //   node dist/bench/render.js --child D  (internal) loads and renders deployment D once, prints JSON
+//   node dist/bench/render.js --generate D  only writes the deployment into D (to profile a single run)
 // The deployment: the 6 shipped roles (3 mariadb and 3 rabbitmq hosts, 2 load balancers, 95 memcached,
 // 900 webapp hosts) plus 4 user roles on all 1000 hosts, each with 2 templates reading host values and the
 // list of every host (a `hosts` computed value). Nothing dials: the addresses are never contacted.
@@ -95,6 +96,8 @@ interface RunResult {
   loadMs: number;
   renderMs: number;
   totalMs: number;
+  /** CPU time (user + system, all threads) of load + render: steadier than wall time on a shared machine. */
+  cpuMs: number;
   maxRssMB: number;
   hosts: number;
   files: number;
@@ -102,11 +105,13 @@ interface RunResult {
 }
 
 function runChild(dir: string): RunResult {
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const project = loadProject({ dir });
   const loaded = performance.now();
   const state = renderProject(project);
   const rendered = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   let files = 0;
   let bytes = 0;
   for (const h of state.hosts.values()) for (const s of h.services) for (const f of s.files) {
@@ -117,6 +122,7 @@ function runChild(dir: string): RunResult {
     loadMs: loaded - started,
     renderMs: rendered - loaded,
     totalMs: rendered - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     // ru_maxrss: the peak resident set of this process, in kilobytes.
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     hosts: state.hosts.size,
@@ -131,6 +137,12 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
+  const generateAt = process.argv.indexOf("--generate");
+  if (generateAt >= 0) {
+    mkdirSync(process.argv[generateAt + 1]!, { recursive: true });
+    generateDeployment(process.argv[generateAt + 1]!);
+    return;
+  }
   const childAt = process.argv.indexOf("--child");
   if (childAt >= 0) {
     process.stdout.write(`${JSON.stringify(runChild(process.argv[childAt + 1]!))}\n`);
@@ -155,6 +167,7 @@ function main(): void {
       row("loadProject (ms)", runs.map((r) => r.loadMs), "ms"),
       row("renderProject (ms)", runs.map((r) => r.renderMs), "ms"),
       row("load + render (ms)", runs.map((r) => r.totalMs), "ms", TARGET.seconds * 1000),
+      row("CPU time (ms)", runs.map((r) => r.cpuMs), "ms"),
       row("peak RSS (MB)", runs.map((r) => r.maxRssMB), "MB", TARGET.rssMB),
     ];
     process.stdout.write(`${out.join("\n")}\n`);

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): installs and builds if needed, then runs the unit and end-to-end suites.
+# The test command (`npm test`): installs and builds if needed, runs the unit tests, brings the lab up
+# (reused when it runs) and runs the end-to-end suite on it. LADING_SKIP_E2E=1 runs the unit tests only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npm run build
+npm run --silent build
 npx mocha 'dist/test/unit/**/*.test.js'
+if [ "${LADING_SKIP_E2E:-}" = "1" ]; then exit 0; fi
+node bin/lading.js lab up
+npx mocha --timeout 900000 'dist/test/e2e/**/*.test.js'

@@ -12,7 +12,9 @@ export type RunEvent =
   | { type: "revert"; service: string; host: string; status: "ok" | "failed"; error?: string }
   | { type: "halt"; service: string; host: string; reason: string; untouched: string[] }
   | { type: "warning"; host?: string; message: string }
-  | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean };
+  | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean }
+  /** SSH connections opened and command round trips made per host during the run. */
+  | { type: "stats"; hosts: Record<string, { connections: number; execs: number }> };
 
 export interface HostRecap {
   host: string;

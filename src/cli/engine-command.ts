@@ -104,6 +104,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan): Promise<num
     recap = [...res.recap.values()];
   }
   for (const h of ctx.session.unreachable.keys()) recap.push(recapOf(h, true));
+  ctx.reporter.emit({ type: "stats", hosts: Object.fromEntries(ctx.session.stats()) });
   ctx.reporter.emit({ type: "recap", hosts: recap, ms: Date.now() - ctx.started, ok: ok && ctx.session.unreachable.size === 0 });
   return ok && ctx.session.unreachable.size === 0 ? EXIT.ok : EXIT.failed;
 }

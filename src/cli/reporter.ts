@@ -55,6 +55,8 @@ function line(e: RunEvent): string | undefined {
       return `warning${e.host ? ` ${e.host}` : ""}: ${e.message}`;
     case "recap":
       return formatRecap(e.hosts, e.ms, e.ok);
+    case "stats":
+      return undefined;
   }
 }
 

@@ -37,6 +37,9 @@ export function detectInventoryFormat(file: string, text: string): InventoryForm
     const first = text.split(/\r\n|\n|\r/).map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#") && !l.startsWith(";"));
     if (first === undefined || first.startsWith("[")) return "ini";
   }
+  // A .yml file is YAML: only the kind is in question, and an Ansible YAML inventory starts with a
+  // top-level `all:` key. A line test is enough and spares parsing a large file twice.
+  if (yamlByName && !/^\{/m.test(text.trimStart())) return /^all\s*:/m.test(text) ? "ansible-yaml" : "yaml";
   const doc = parseDocument(text);
   const contents = doc.contents;
   if (!isMap(contents)) return yamlByName ? "yaml" : "ini";

@@ -1,19 +1,19 @@
 // Loads role folders (roles/<service>/role.yaml + templates/) and checks what the schema cannot.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import Handlebars from "handlebars";
 import type { Problem } from "../errors.js";
 import { InputError } from "../errors.js";
 import type { Parameter, Role } from "../generated/role.js";
+import { compileTemplate, TemplateError, type CompiledTemplate } from "../render/template.js";
 import type { DeclaredSecrets } from "../secrets/declared-secrets.js";
 import { checkSchema } from "./schema-check.js";
 import { readYaml, type YamlSource } from "./source.js";
 
-/** A template file of a role, parsed once. */
+/** A template file of a role, compiled once. */
 export interface RoleTemplate {
   file: string;
   text: string;
-  compiled: HandlebarsTemplateDelegate;
+  compiled: CompiledTemplate;
 }
 
 /** A role as loaded: its definition, where it came from, and its templates. */
@@ -43,16 +43,6 @@ export interface RoleSet {
   parameters: Map<string, DeclaredParameter>;
   secrets: DeclaredSecrets;
 }
-
-/** The Handlebars environment: logic-less (each/if/unless only), strict, no HTML escaping. */
-export const handlebars = Handlebars.create();
-export const TEMPLATE_OPTIONS = {
-  strict: true,
-  noEscape: true,
-  knownHelpersOnly: true,
-  knownHelpers: { each: true, if: true, unless: true, with: false, lookup: false, log: false },
-  assumeObjects: true,
-} as const;
 
 /** The parameter every role gets for free: `enable_<role>` turns it on or off. */
 export function enableParameterName(role: string): string {
@@ -177,42 +167,27 @@ function loadTemplates(role: LoadedRole, problems: Problem[]): void {
       return;
     }
     const text = readFileSync(file, "utf8");
-    const problem = templateSyntaxProblem(file, text);
-    if (problem) {
-      problems.push(problem);
-      return;
-    }
-    role.templates.set(f.template, { file, text, compiled: handlebars.compile(text, TEMPLATE_OPTIONS) });
+    const compiled = compileTemplateFile(file, text, problems);
+    if (compiled) role.templates.set(f.template, { file, text, compiled });
   });
 }
 
-/** Parses a template eagerly so a syntax error is reported at load time with its line. */
-export function templateSyntaxProblem(file: string, text: string): Problem | undefined {
+/** Compiles a template at load time, so that a syntax error or a refused construct is reported with its line. */
+function compileTemplateFile(file: string, text: string, problems: Problem[]): CompiledTemplate | undefined {
   try {
-    handlebars.precompile(text, TEMPLATE_OPTIONS);
-    return undefined;
+    return compileTemplate(text);
   } catch (err) {
-    const e = err as Error & { lineNumber?: number; column?: number };
-    const m = /line (\d+)/.exec(e.message);
-    const line = e.lineNumber ?? (m ? Number(m[1]) : undefined);
-    return { file, line, column: e.column !== undefined ? e.column + 1 : undefined, message: `template error: ${explainTemplateError(e.message)}` };
+    if (!(err instanceof TemplateError)) throw err;
+    problems.push({ file, line: err.line, column: err.column, message: `template error: ${err.message}` });
+    return undefined;
   }
 }
 
-/**
- * Handlebars' compile messages, said plainly: its parse errors end with a list of grammar tokens
- * ("Expecting 'OPEN_ENDBLOCK', ..., got 'EOF'") and the others with a " - line:column" the Problem has already.
- */
-function explainTemplateError(raw: string): string {
-  const helper = /unknown helper (\S+)/.exec(raw);
-  if (helper) return `unknown helper "${helper[1]}": templates are logic-less (each, if, unless only)`;
-  const lines = raw.split("\n");
-  const got = /got '([^']+)'$/.exec(lines[lines.length - 1] ?? "");
-  if (lines[0]?.startsWith("Parse error") && got) {
-    if (got[1] === "EOF") return "the template ends inside a {{ }} tag or an open {{#block}} (a missing }} or {{/block}})";
-    return `unexpected ${got[1]} near ${JSON.stringify(lines[1] ?? "")}`;
-  }
-  return (lines[0] ?? raw).replace(/ - \d+:\d+$/, "");
+/** The problem of a template that does not compile (a syntax error, a helper, a partial...), if any. */
+export function templateSyntaxProblem(file: string, text: string): Problem | undefined {
+  const problems: Problem[] = [];
+  compileTemplateFile(file, text, problems);
+  return problems[0];
 }
 
 function checkRoleInternals(role: LoadedRole, problems: Problem[]): void {

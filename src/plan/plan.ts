@@ -144,7 +144,12 @@ export function buildPlan(input: PlanInput): Plan {
         const wantHash = sha256(f.content);
         const short = f.path.startsWith(`${svc.configDir}/`) ? f.path.slice(svc.configDir.length + 1) : f.path;
         if (mode === "deploy-containers") {
-          if (fact.exists) fileHashes.set(f.path, { path: f.path, sha256: fact.sha256, mode: fact.mode, owner: fact.owner });
+          // The files as they are on the host; mode and owner as declared when the host's match them
+          // (the host reports names where the role may have written numbers).
+          if (fact.exists) {
+            const owner = ownerMatches(fact.owner, fact.ownerIds, f.owner) ? f.owner : fact.owner;
+            fileHashes.set(f.path, { path: f.path, sha256: fact.sha256, mode: fact.mode === f.mode ? f.mode : fact.mode, owner });
+          }
           continue;
         }
         fileHashes.set(f.path, { path: f.path, sha256: wantHash, mode: f.mode, owner: f.owner });

@@ -3,10 +3,12 @@
 import { basename, isAbsolute } from "node:path";
 import type { Problem } from "../errors.js";
 import type { Container, LbEntry } from "../generated/role.js";
-import { handlebars, TEMPLATE_OPTIONS, type LoadedRole, type RoleSet } from "../model/roles.js";
+import type { LoadedRole, RoleSet } from "../model/roles.js";
 import { computeValue, type Topology, type TopologyHost } from "./computed.js";
 import type { DesiredContainer, DesiredFile, DesiredHost, DesiredLbEntry, DesiredService, DesiredState, DesiredVolume } from "./desired.js";
 import type { OverrideSet } from "./overrides.js";
+import { SecretScanner } from "./secret-scanner.js";
+import { compileTemplate, RenderMemo, TemplateError, type CompiledTemplate } from "./template.js";
 
 export type SecretValue = string | { private_key: string; public_key: string };
 
@@ -41,7 +43,8 @@ export function secretStrings(secrets: Record<string, SecretValue>): string[] {
   return out.filter((s) => s.length >= 6);
 }
 
-const stringTemplates = new Map<string, HandlebarsTemplateDelegate>();
+// The string fields of role.yaml, compiled once per process (the same text compiles to the same template).
+const stringTemplates = new Map<string, CompiledTemplate>();
 
 export function renderDesiredState(input: RenderInput): RenderResult {
   const r = new Renderer(input);
@@ -60,13 +63,17 @@ class Renderer {
   // on 1000 hosts is one problem, not 1000.
   private readonly reported = new Map<string, { problem: Problem; hosts: string[] }>();
   private readonly secretValues: string[];
+  private readonly secretScanner: SecretScanner;
   private readonly lbCache = new Map<string, DesiredLbEntry[]>();
   // Computed values that do not depend on the host being rendered (a group's host list, its address list,
   // its first host), computed once per role: a 1000-host group would otherwise be rebuilt for every host.
   private readonly sharedComputed = new Map<string, unknown>();
+  // An {{#each}} over a list shared by every host (a group's hosts) is rendered once, not once per host.
+  private readonly memo = new RenderMemo();
 
   constructor(private readonly input: RenderInput) {
     this.secretValues = secretStrings(input.secrets);
+    this.secretScanner = new SecretScanner(this.secretValues);
   }
 
   run(): RenderResult {
@@ -112,12 +119,12 @@ class Renderer {
   private context(role: LoadedRole, host: TopologyHost): Record<string, unknown> {
     const params = this.params(host.name);
     const configDir = `${String(params.config_dir ?? "/etc/lading")}/${role.def.name}`;
-    const ctx: Record<string, unknown> = {
-      ...params,
-      host: { name: host.name, address: host.address },
-      service: { name: role.def.name, configDir },
-      secrets: this.input.secrets,
-    };
+    // A plain spread, then the added keys one by one: V8 copies a spread alone by its shape, but a spread
+    // with more keys in the same literal property by property (ten times slower on 10,000 contexts).
+    const ctx: Record<string, unknown> = { ...params };
+    ctx.host = { name: host.name, address: host.address };
+    ctx.service = { name: role.def.name, configDir };
+    ctx.secrets = this.input.secrets;
     for (const [name, decl] of Object.entries(role.def.computed ?? {})) {
       const shared = decl.kind === "hosts" || decl.kind === "addressList" || decl.kind === "firstHost";
       const key = `${role.def.name}\0${name}`;
@@ -139,7 +146,10 @@ class Renderer {
 
   /** Parameters and host only: what a port template of another host is rendered with. */
   private baseContext(host: TopologyHost): Record<string, unknown> {
-    return { ...this.params(host.name), host: { name: host.name, address: host.address }, secrets: this.input.secrets };
+    const ctx: Record<string, unknown> = { ...this.params(host.name) };
+    ctx.host = { name: host.name, address: host.address };
+    ctx.secrets = this.input.secrets;
+    return ctx;
   }
 
   private renderString(text: string, ctx: Record<string, unknown>, role: LoadedRole, path: (string | number)[], host: string): string {
@@ -147,12 +157,13 @@ class Renderer {
     let t = stringTemplates.get(text);
     try {
       if (!t) {
-        t = handlebars.compile(text, TEMPLATE_OPTIONS);
+        t = compileTemplate(text);
         stringTemplates.set(text, t);
       }
-      return t(ctx);
+      return t.render(ctx, this.memo);
     } catch (err) {
-      this.report(role.source.problem(path, templateMessage(err)), host);
+      if (!(err instanceof TemplateError)) throw err;
+      this.report(role.source.problem(path, err.message), host);
       return "";
     }
   }
@@ -178,19 +189,18 @@ class Renderer {
       if (f.when !== undefined && ctx[f.when] !== true) return;
       const tpl = role.templates.get(f.template);
       if (!tpl) return;
-      let content: string;
+      let content = "";
+      let parts: string[];
       try {
-        content = tpl.compiled(ctx);
+        parts = tpl.compiled.renderParts(ctx, this.memo);
       } catch (err) {
-        const e = err as { lineNumber?: number; column?: number };
-        this.report({
-          file: tpl.file,
-          line: e.lineNumber,
-          column: e.column !== undefined ? e.column + 1 : undefined,
-          message: templateMessage(err),
-        }, host.name);
+        if (!(err instanceof TemplateError)) throw err;
+        this.report({ file: tpl.file, line: err.line, column: err.column, message: err.message }, host.name);
         return;
       }
+      // Concatenated, not joined: a part shared by every host stays one string.
+      for (const part of parts) content += part;
+      const rendered = content;
       const dest = this.renderString(f.dest, ctx, role, ["files", i, "dest"], host.name);
       const path = isAbsolute(dest) ? dest : `${service.configDir}/${dest}`;
       if (this.input.overrides) {
@@ -199,7 +209,8 @@ class Renderer {
         else content = merged.content;
       }
       const mode = f.mode ?? "0644";
-      if (!["0600", "0640", "0400", "0440"].includes(mode) && this.secretValues.some((s) => content.includes(s))) {
+      const holdsSecret = (): boolean => (content === rendered ? this.secretScanner.inParts(parts) : this.secretScanner.inText(content));
+      if (!["0600", "0640", "0400", "0440"].includes(mode) && holdsSecret()) {
         this.report(role.source.problem(["files", i, "mode"], `"${f.template}" holds a secret, so its mode must be 0600 or 0640, not ${mode}`));
       }
       files.push({ service: role.def.name, path, content, mode, owner: f.owner ?? "root", restarts: f.restarts ?? allContainers, template: f.template });
@@ -327,15 +338,3 @@ class Renderer {
     return out;
   }
 }
-
-/** Turns Handlebars' messages into ones a user understands. */
-function templateMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  const missing = /^"([^"]+)" not defined in/.exec(m);
-  if (missing) return `missing value "${missing[1]}": not a parameter, secret, computed value or context key`;
-  const helper = /unknown helper (\S+)/.exec(m);
-  if (helper) return `unknown helper "${helper[1]}": templates are logic-less (each, if, unless only)`;
-  return m.split(" - ")[0]!.split("\n")[0]!;
-}
-
-void TEMPLATE_OPTIONS;

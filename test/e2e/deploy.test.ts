@@ -72,6 +72,90 @@ describe("deploy examples/lab onto the lab (e2e)", function () {
     }
   });
 
+  it("check reports drift for a file edited by hand, and reconfigure puts it back without a restart", async () => {
+    assert.equal((await lading(["check", "-d", d.dir])).code, 0);
+    const before = await startTimes(d);
+    await onHost(d, "lab2", "sed -i 's/^max_connections = .*/max_connections = 7/' /etc/lading/mariadb/galera.cnf");
+    const drift = await lading(["check", "-d", d.dir]);
+    assert.equal(drift.code, 2, drift.stdout);
+    assert.match(drift.stdout, /lab2: 1 change/);
+    assert.match(drift.stdout, /galera\.cnf: content differs/);
+    const fix = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(fix.code, 0, fix.stdout + fix.stderr);
+    assert.equal((await lading(["check", "-d", d.dir])).code, 0);
+    assert.deepEqual(await startTimes(d), before, "the container runs the wanted config: no restart");
+  });
+
+  it("genconfig writes a changed file without restarting; deploy-containers then restarts only that service", async () => {
+    const globals = join(d.dir, "globals.yml");
+    const original = readFileSync(globals, "utf8");
+    const before = await startTimes(d);
+    writeFileSync(globals, `${original}\nwebapp_message: changed by genconfig\n`);
+    try {
+      const gen = await lading(["genconfig", "-d", d.dir]);
+      assert.equal(gen.code, 0, gen.stdout + gen.stderr);
+      assert.deepEqual(await startTimes(d), before, "genconfig restarts nothing");
+      assert.match(await onHost(d, "lab1", "cat /etc/lading/webapp/webapp.ini"), /changed by genconfig/);
+      const pending = await lading(["check", "-d", d.dir]);
+      assert.equal(pending.code, 2);
+      assert.match(pending.stdout, /webapp: config changed/);
+      const dc = await lading(["deploy-containers", "-d", d.dir]);
+      assert.equal(dc.code, 0, dc.stdout + dc.stderr);
+      const after = await startTimes(d);
+      for (const [k, v] of Object.entries(before)) {
+        if (k.endsWith("/webapp")) assert.notEqual(after[k], v, `${k} restarted`);
+        else assert.equal(after[k], v, `${k} did not restart`);
+      }
+      const page = await eventually("the new message through the VIP", 60_000, async () => {
+        const r = await httpGet(`http://${VIP}:8080/`);
+        return r.body.includes("changed by genconfig") ? r : undefined;
+      });
+      assert.equal(page.status, 200);
+    } finally {
+      writeFileSync(globals, original);
+      await lading(["reconfigure", "-d", d.dir]);
+    }
+  });
+
+  it("stop --service stops one service everywhere; check says so; deploy starts it again", async () => {
+    const stop = await lading(["stop", "-d", d.dir, "-s", "memcached"]);
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    assert.match(await onHost(d, "lab1", "docker inspect --format '{{.State.Status}}' memcached"), /exited/);
+    assert.match(await onHost(d, "lab1", "docker inspect --format '{{.State.Status}}' mariadb"), /running/);
+    const check = await lading(["check", "-d", d.dir]);
+    assert.equal(check.code, 2);
+    assert.match(check.stdout, /lab1: memcached is exited/);
+    const start = await lading(["deploy", "-d", d.dir, "-s", "memcached"]);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    assert.equal((await lading(["check", "-d", d.dir])).code, 0);
+  });
+
+  it("stops before any change when an image cannot be had on a host", async () => {
+    const globals = join(d.dir, "globals.yml");
+    const original = readFileSync(globals, "utf8");
+    const before = await startTimes(d);
+    const ini = await onHost(d, "lab1", "cat /etc/lading/webapp/webapp.ini");
+    assert.match(original, /^webapp_tag: "1\.0"$/m);
+    writeFileSync(globals, `${original.replace(/^webapp_tag: .*$/m, 'webapp_tag: "9.9"')}\nwebapp_message: never deployed\n`);
+    try {
+      const r = await lading(["deploy", "-d", d.dir]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /cannot pull lading\/webapp:9\.9/);
+      assert.match(r.stdout, /images missing, nothing was changed/);
+      assert.deepEqual(await startTimes(d), before);
+      assert.equal(await onHost(d, "lab1", "cat /etc/lading/webapp/webapp.ini"), ini, "no file was written either");
+    } finally {
+      writeFileSync(globals, original);
+    }
+  });
+
+  it("prechecks pass on the deployed lab (engine, disk, clock, addresses, ports)", async () => {
+    const r = await lading(["prechecks", "-d", d.dir]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /ok {3}lab1: engine: docker 20\.10/);
+    assert.match(r.stdout, /ok {3}lab3: address: 10\.98\.0\.13 present/);
+  });
+
   it("refuses a host whose key is not in known_hosts, and names it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lading-hostkey-"));
     cpSync(d.dir, dir, { recursive: true });

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LabState } from "../../src/lab/index.js";
+import { labExec, type LabState } from "../../src/lab/index.js";
 import { packageRoot } from "../../src/paths.js";
 import { ensureLab, sshRun } from "./lab-fixture.js";
 
@@ -49,6 +49,7 @@ let pending: Promise<Deployment> | undefined;
 export function ensureDeployed(): Promise<Deployment> {
   pending ??= (async () => {
     const lab = await ensureLab();
+    await resetLabHosts();
     const dir = mkdtempSync(join(tmpdir(), "lading-e2e-"));
     cpSync(join(packageRoot, "examples", "lab"), dir, { recursive: true });
     const gen = await lading(["genpwd", "-d", dir]);
@@ -58,6 +59,22 @@ export function ensureDeployed(): Promise<Deployment> {
     return { dir, lab, firstDeploy };
   })();
   return pending;
+}
+
+/**
+ * Removes what an earlier test process deployed (lading's containers, volumes and config), through the lab
+ * engine, so that every test process deploys onto empty hosts. Lab hosts keep their image stores.
+ */
+export async function resetLabHosts(): Promise<void> {
+  const script = [
+    "docker ps -aq --filter label=lading.managed=true | xargs -r docker rm -f >/dev/null",
+    "docker volume ls -q | xargs -r docker volume rm -f >/dev/null",
+    "rm -rf /etc/lading",
+  ].join("; ");
+  await Promise.all(LAB_HOSTS.map(async (h) => {
+    const r = await labExec(h, ["sh", "-c", script]);
+    if (r.code !== 0) throw new Error(`cleaning ${h}: ${r.stderr}`);
+  }));
 }
 
 /** Runs a fixed command on a lab host over real SSH (host key verified). */

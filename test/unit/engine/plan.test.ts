@@ -115,6 +115,15 @@ describe("buildPlan", () => {
     assert.deepEqual(kinds(steps), ["restart"]);
   });
 
+  it("deploy-containers restarts nothing when the host's files are what the containers started with", () => {
+    const numeric = { ...f1, owner: "root:42439", mode: "0640" };
+    const f = withImages(facts(), mc.image);
+    f.files.set(f1.path, { ...fileFact(cnf, "0640", "root:UNKNOWN"), ownerIds: "0:42439" } as ReturnType<typeof fileFact>);
+    f.containers.set(mc.name, runningFact(mc, configHashOf([{ path: f1.path, sha256: sha(cnf), mode: "0640", owner: "root:42439" }])));
+    const plan = buildPlan({ desired: state({ h1: [service("memcached", [numeric], [mc])] }), facts: new Map([["h1", f]]), secrets: {}, mode: "deploy-containers" });
+    assert.equal(hasChanges(plan), false);
+  });
+
   it("bootstraps a new Galera cluster on its first host only", () => {
     const db = (h: string) => service("mariadb", [], [container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] })]);
     const d = state({ db1: [db("db1")], db2: [db("db2")], db3: [db("db3")] });

@@ -7,7 +7,6 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError, formatProblem, type Problem } from "../../../src/errors.js";
-import { main } from "../../../src/cli/main.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import { loadRoles } from "../../../src/model/roles.js";
 import { builtinRolesDir, packageRoot } from "../../../src/paths.js";
@@ -22,6 +21,7 @@ import {
 } from "./deployment-fixture.js";
 import { INVALID_CASES, type InvalidCase } from "./invalid-cases.js";
 import { withoutNetwork } from "./no-network.js";
+import { runCli } from "../run-cli.js";
 
 const baseDir = join(packageRoot, "test", "fixtures", "projects", "base");
 
@@ -54,21 +54,7 @@ function libraryProblems(dir: string, c: InvalidCase): Problem[] {
   return [];
 }
 
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "lading", ...args]);
-    return { code, out: out.join(""), err: err.join("") };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-    process.exitCode = undefined;
-  }
-}
+
 
 describe("invalid deployments (corpus)", function () {
   this.timeout(20000);

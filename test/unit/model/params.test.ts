@@ -2,7 +2,7 @@
 // value set at several levels resolves as default < globals.yml < parent group < child group < host vars.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../run-cli.js";
 import type { Parameter } from "../../../src/generated/role.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import { closestName, parameterValueError } from "../../../src/model/params.js";
@@ -126,21 +126,7 @@ describe("parameter precedence", function () {
 });
 
 describe("lading params", () => {
-  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const write = { out: process.stdout.write, err: process.stderr.write };
-    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
-    try {
-      const code = await main(["node", "lading", ...args]);
-      return { code, out: out.join(""), err: err.join("") };
-    } finally {
-      process.stdout.write = write.out;
-      process.stderr.write = write.err;
-      process.exitCode = undefined;
-    }
-  }
+  const run = runCli;
 
   it("lists a role's parameter with its type, constraints, default and description", async () => {
     const { code, out } = await run(["params", "mariadb", "-d", join(packageRoot, "examples", "lab")]);

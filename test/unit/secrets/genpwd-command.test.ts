@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeGenpwdReport, loadDeclaredSecrets } from "../../../src/cli/commands/genpwd.js";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../run-cli.js";
 import { InputError } from "../../../src/errors.js";
 
 describe("lading genpwd (command)", () => {
@@ -12,27 +12,13 @@ describe("lading genpwd (command)", () => {
     dir = mkdtempSync(join(tmpdir(), "lading-genpwd-"));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (args: string[]): Promise<{ code: number; out: string; err: string }> => runCli(args);
 
   function writeRole(name: string, secrets: string): void {
     mkdirSync(join(dir, "roles", name), { recursive: true });
     writeFileSync(join(dir, "roles", name, "role.yaml"), `name: ${name}\ndescription: x\ngroups: [${name}]\nsecrets:\n${secrets}`);
   }
 
-  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const write = { out: process.stdout.write, err: process.stderr.write };
-    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
-    try {
-      const code = await main(["node", "lading", ...args]);
-      return { code, out: out.join(""), err: err.join("") };
-    } finally {
-      process.stdout.write = write.out;
-      process.stderr.write = write.err;
-      process.exitCode = undefined;
-    }
-  }
 
   it("loads the secrets the built-in and the deployment's roles declare, with their role", () => {
     writeRole("extra", "  extra_password: {kind: password, description: root}\n  extra_cookie: {kind: erlang_cookie, length: 24, description: cookie}\n");
