@@ -133,7 +133,7 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit): Promis
   emit({ type: "phase", name: `${svc} recovery: positions` });
   for (const m of members) {
     if (!m.facts?.containers.get(name)?.running) continue;
-    const g = await checkGate({ kind: "galera", container: name }, { transport: m.transport, service: m.service, expectedMembers: 1, address: m.address });
+    const g = await checkGate({ kind: "galera", container: name }, { transport: m.transport, service: m.service, expectedMembers: members.length, address: m.address });
     if (/Primary/.test(g.detail) && !/non-Primary/i.test(g.detail)) {
       throw new HostError(m.host, `${name} is up and part of a primary component (${g.detail}): the cluster is not down, nothing was changed (lading deploy brings back the members that are down)`);
     }
