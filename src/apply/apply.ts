@@ -9,10 +9,14 @@ import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import { forEachHost, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
-import { deadlineOf, describeGate, gateOf, waitForGate } from "./gates.js";
+import { deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { databaseRegistrationSql, registerMessaging, runSql } from "./registrations.js";
 import { batchesOf } from "./rollout.js";
+import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals } from "./quorum.js";
+import { revertHost } from "./revert.js";
+import { findVipHolder, holderLast } from "./vip.js";
+import { lbServersOf, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
 
 export interface ApplyInput {
   plan: Plan;
@@ -24,6 +28,11 @@ export interface ApplyInput {
   forks: number;
   /** Batch size for every service (--serial). */
   serialOverride?: number | string;
+  /**
+   * Resolved parameters per host: `vip_address` tells which host of a `vipLast` service holds the VIP.
+   * Without it, vipLast services roll in inventory order.
+   */
+  hostParams?: Map<string, Record<string, unknown>>;
 }
 
 export interface ApplyResult {
@@ -46,8 +55,8 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
     return t;
   };
 
-  const runStep = async <T>(host: string, step: Step, target: string, fn: () => Promise<T>): Promise<T> => {
-    const service = "service" in step ? step.service : "file" in step ? step.file.service : "container" in step && typeof step.container === "object" ? step.container.service : undefined;
+  const runStep = async <T>(host: string, step: StepInfo, target: string, fn: () => Promise<T>): Promise<T> => {
+    const service = serviceOfStep(step);
     emit({ type: "step", host, service, kind: step.kind, target, reason: step.reason, status: "start" });
     const started = Date.now();
     try {
@@ -64,6 +73,25 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
   };
 
   try {
+    // 0. The quorum guard, on the facts of every member, before anything changes anywhere.
+    const refusals = quorumRefusals(plan, input.desired, input.facts);
+    if (refusals.length) {
+      for (const r of refusals) {
+        emit({ type: "halt", service: r.service, host: r.degraded.map((d) => d.host).join(", "), reason: `rollout refused: ${describeRefusal(r)}`, untouched: [...plan.hosts.keys()] });
+      }
+      throw new Halt();
+    }
+
+    // The HAProxies that run now: a host leaves their rotation while its service restarts.
+    const loadBalancers: LoadBalancer[] = [];
+    for (const h of input.desired.hosts.values()) {
+      const lbSvc = h.services.find((x) => x.rollout.gate?.kind === "haproxy");
+      const t = input.transports.get(h.name);
+      const g = lbSvc?.rollout.gate;
+      const container = lbSvc ? mainContainerOf(lbSvc) : undefined;
+      if (lbSvc && t && container && g?.kind === "haproxy" && input.facts.get(h.name)?.containers.get(container)?.running) loadBalancers.push({ host: h.name, transport: t, container, socket: g.socket });
+    }
+
     // 1. Every image on every host first: a missing image stops the run before any change.
     emit({ type: "phase", name: "images" });
     const pullFailures: string[] = [];
@@ -109,33 +137,59 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       const bootstrapHost = plan.bootstrap.get(service);
       const desiredOf = (host: string): DesiredService => sp(host).desired;
       const remaining = hostsWith.map((h) => h.host).filter((h) => sp(h).steps.length);
+      const policy = desiredOf(remaining[0] ?? hostsWith[0]!.host).rollout;
       let batches: string[][];
       if (bootstrapHost && remaining.includes(bootstrapHost)) {
         // A new cluster: the bootstrap node alone, then the others one at a time as they join.
         batches = [[bootstrapHost], ...remaining.filter((h) => h !== bootstrapHost).map((h) => [h])];
       } else {
-        batches = batchesOf(remaining, desiredOf(remaining[0]!).rollout, input.serialOverride);
+        let order = remaining;
+        if (policy.vipLast) {
+          // keepalived does not preempt: restarting the backups first moves the VIP at most once, at the end.
+          const vip = input.hostParams?.get(remaining[0]!)?.vip_address;
+          if (typeof vip === "string" && vip) order = holderLast(remaining, await findVipHolder(remaining, vip, (h) => input.transports.get(h)));
+        }
+        batches = batchesOf(order, policy, input.serialOverride);
+        if (policy.quorum) {
+          const max = maxDownForQuorum(members.length);
+          const limited = limitBatches(batches, max);
+          if (limited.length !== batches.length) emit({ type: "warning", message: `${service}: batches limited to ${max} host${max === 1 ? "" : "s"} so that ${members.length - max} of ${members.length} members keep the quorum` });
+          batches = limited;
+        }
       }
       // A clustered service's gate expects every member that already runs, plus those this rollout created
       // so far: a first deploy grows the cluster one batch at a time, a restart expects it whole.
-      const mainContainer = desiredOf(remaining[0]!).containers[0]?.name ?? "";
+      const mainContainer = desiredOf(remaining[0] ?? hostsWith[0]!.host).containers[0]?.name ?? "";
       const existing = members.filter((m) => input.facts.get(m)?.containers.has(mainContainer)).length;
+      const maxFail = policy.maxFailPercentage ?? 0;
       let created = 0;
+      let failedSoFar = 0;
       for (let b = 0; b < batches.length; b++) {
         const batch = batches[b]!;
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
         const expected = Math.min(members.length, existing + created);
-        const results = await Promise.allSettled(
-          batch.map((host) => applyServiceOnHost(host, addressOf(host), sp(host), transport(host), state, runStep, emit, expected)),
-        );
+        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, emit, expectedMembers: expected, loadBalancers });
+        const results = await Promise.allSettled(batch.map((host) => applyServiceOnHost(ctx(host))));
         const failed = results.map((r, i) => (r.status === "rejected" ? batch[i]! : undefined)).filter((x): x is string => !!x);
-        if (failed.length) {
-          const untouched = batches.slice(b + 1).flat();
-          const reason = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-          emit({ type: "halt", service, host: failed.join(", "), reason: reason.reason instanceof Error ? reason.reason.message : String(reason.reason), untouched });
+        if (!failed.length) continue;
+        const firstError = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
+        const reason = firstError instanceof Error ? firstError.message : String(firstError);
+        if (policy.onFailure === "revert") {
+          // The whole failed batch gets its previous files and containers back, and must pass the gate again.
+          const reverts = await Promise.allSettled(batch.map((host) => revertHost(ctx(host))));
+          reverts.forEach((r, i) => {
+            const host = batch[i]!;
+            emit({ type: "revert", service, host, status: r.status === "fulfilled" ? "ok" : "failed", error: r.status === "rejected" ? String(r.reason instanceof Error ? r.reason.message : r.reason) : undefined });
+          });
+        }
+        failedSoFar += failed.length;
+        const untouched = batches.slice(b + 1).flat();
+        if ((failedSoFar * 100) / remaining.length > maxFail) {
+          emit({ type: "halt", service, host: failed.join(", "), reason, untouched });
           throw new Halt();
         }
+        emit({ type: "warning", host: failed.join(", "), message: `${service}: ${failedSoFar} of ${remaining.length} hosts failed, within maxFailPercentage ${maxFail}%: going on. ${reason}` });
       }
       // The bootstrap node runs with the bootstrap command until the others joined; now it rejoins normally.
       if (bootstrapHost) {
@@ -172,71 +226,139 @@ function serviceOrder(desired: DesiredState): string[] {
   return seen;
 }
 
-async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
+export async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
   const r = await t.exec(argv, { become: true, stdin, timeoutMs: 300_000 });
   if (r.code !== 0) throw new HostError(t.host, `${argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
   return r.stdout;
 }
 
-type RunStep = <T>(host: string, step: Step, target: string, fn: () => Promise<T>) => Promise<T>;
+/** What a step event needs: a plan step, or an action of the rollout itself (drain, revert). */
+export type StepInfo = Step | { kind: "drain" | "revert"; service: string; reason: string };
+
+function serviceOfStep(step: StepInfo): string | undefined {
+  if ("service" in step) return step.service;
+  if ("file" in step) return step.file.service;
+  if ("container" in step && typeof step.container === "object") return step.container.service;
+  return undefined;
+}
+
+export type RunStep = <T>(host: string, step: StepInfo, target: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Everything one host of a batch needs. */
+export interface HostRun {
+  host: string;
+  address: string;
+  sp: ServicePlan;
+  t: Transport;
+  /** The host's facts before the run (the previous state of what the batch changes). */
+  facts: HostFacts | undefined;
+  state: Map<string, HostStateFile>;
+  runStep: RunStep;
+  emit: Emit;
+  expectedMembers: number;
+  /** HAProxies that may send traffic to this host (empty: none, or the service is HAProxy itself). */
+  loadBalancers?: LoadBalancer[];
+}
+
+/** The container a service's rollout checks and drains: the gate's, or the service's first. */
+export function mainContainerOf(svc: DesiredService): string | undefined {
+  const g = svc.rollout.gate;
+  return (g && "container" in g && g.container) || svc.containers[0]?.name;
+}
 
 /** One host of a batch: write its files, then (re)create or restart its containers, then pass the gate. */
-async function applyServiceOnHost(
-  host: string,
-  address: string,
-  sp: ServicePlan,
-  t: Transport,
-  state: Map<string, HostStateFile>,
-  runStep: RunStep,
-  emit: Emit,
-  expectedMembers: number,
-): Promise<void> {
+async function applyServiceOnHost(run: HostRun): Promise<void> {
+  const { host, sp, t, state, runStep } = run;
   const hs = state.get(host) ?? {};
   state.set(host, hs);
   hs.containers ??= {};
   let touchedContainers = false;
-  for (const step of sp.steps) {
-    switch (step.kind) {
-      case "write":
-        await runStep(host, step, step.file.path, () => t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner }));
-        break;
-      case "create":
-      case "recreate": {
-        const c = step.container;
-        await runStep(host, step, c.name, async () => {
-          if (step.kind === "recreate") {
-            await mustExec(t, docker.stop(c.name, c.stopTimeout));
-            await mustExec(t, docker.remove(c.name));
-          }
-          const id = (await mustExec(t, docker.run(c, { configHash: step.configHash, bootstrap: step.kind === "create" && step.bootstrap }))).trim();
-          hs.containers![c.name] = { id, configHash: step.configHash };
+  let prepared = false;
+  let backendsUpBefore: string[] | undefined;
+  let lbServers: LbServer[] = [];
+  const g = gateOf(sp.desired);
+  // Before the first stop of a running member: note what HAProxy serves (for HAProxy's own gate), take the
+  // host out of the HAProxies in front of it, and move its work away (RabbitMQ queue leaders and clients).
+  const beforeStop = async (container: string): Promise<void> => {
+    if (prepared || container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
+    prepared = true;
+    if (g.kind === "haproxy") backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
+    else if (run.loadBalancers?.length) {
+      const ports = sp.desired.containers.flatMap((c) => c.ports);
+      const servers = await lbServersOf(run.address, ports, run.loadBalancers);
+      if (servers.length) {
+        const names = [...new Set(servers.map((x) => `${x.proxy}/${x.server}`))].join(", ");
+        await runStep(host, { kind: "drain", service: sp.service, reason: `${names} in maintenance on ${[...new Set(servers.map((x) => x.lb.host))].join(", ")} until the gate passes` }, "haproxy", async () => {
+          lbServers = servers;
+          const failures = await setLbState(servers, "maint");
+          if (failures.length) run.emit({ type: "warning", host, message: `could not take ${failures.join("; ")} out of rotation` });
         });
-        touchedContainers = true;
-        break;
       }
-      case "restart":
-        await runStep(host, step, step.container, async () => {
-          await mustExec(t, docker.restart(step.container));
-          const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
-          hs.containers![step.container] = { id, configHash: step.configHash };
-        });
-        touchedContainers = true;
-        break;
-      case "start":
-        await runStep(host, step, step.container, () => mustExec(t, docker.start(step.container)));
-        touchedContainers = true;
-        break;
-      default:
-        break;
+    }
+    const drain = sp.desired.rollout.drain;
+    if (drain?.length) {
+      await runStep(host, { kind: "drain", service: sp.service, reason: `${drain.join(" ")} before ${container} stops` }, container, () => mustExec(t, docker.exec(container, drain)));
+      drainedContainer = container;
+    }
+  };
+  let drainedContainer: string | undefined;
+  try {
+    for (const step of sp.steps) {
+      switch (step.kind) {
+        case "write":
+          await runStep(host, step, step.file.path, () => t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner }));
+          break;
+        case "create":
+        case "recreate": {
+          const c = step.container;
+          if (step.kind === "recreate") await beforeStop(c.name);
+          await runStep(host, step, c.name, async () => {
+            if (step.kind === "recreate") {
+              await mustExec(t, docker.stop(c.name, c.stopTimeout));
+              await mustExec(t, docker.remove(c.name));
+            }
+            const id = (await mustExec(t, docker.run(c, { configHash: step.configHash, bootstrap: step.kind === "create" && step.bootstrap }))).trim();
+            hs.containers![c.name] = { id, configHash: step.configHash };
+          });
+          touchedContainers = true;
+          break;
+        }
+        case "restart":
+          await beforeStop(step.container);
+          await runStep(host, step, step.container, async () => {
+            await mustExec(t, docker.restart(step.container));
+            const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
+            hs.containers![step.container] = { id, configHash: step.configHash };
+          });
+          touchedContainers = true;
+          break;
+        case "start":
+          await runStep(host, step, step.container, () => mustExec(t, docker.start(step.container)));
+          touchedContainers = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore);
+    const revive = sp.desired.rollout.revive;
+    if (drainedContainer && revive?.length) {
+      const r = await t.exec(docker.exec(drainedContainer, revive), { become: true, timeoutMs: 120_000 });
+      if (r.code !== 0) run.emit({ type: "warning", host, message: `${revive.join(" ")} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0] ?? ""}` });
+    }
+  } finally {
+    // Back in rotation whatever happened: HAProxy's own health checks keep a broken host out.
+    if (lbServers.length) {
+      const failures = await setLbState(lbServers, "ready");
+      if (failures.length) run.emit({ type: "warning", host, message: `could not put ${failures.join("; ")} back in rotation` });
     }
   }
-  if (touchedContainers) await gate(host, address, sp.desired, t, expectedMembers, emit);
 }
 
-async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit): Promise<void> {
+export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[]): Promise<void> {
   const g = gateOf(svc);
   const name = describeGate(g);
-  const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address }, {
+  const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address, backendsUpBefore }, {
     deadlineMs: deadlineOf(svc),
     holdMs: parseDuration(svc.rollout.minHealthy ?? "0s"),
     onCheck: (r, elapsedMs) => emit({ type: "gate", host, service: svc.name, gate: name, status: "waiting", elapsedMs, detail: r.detail }),

@@ -9,6 +9,7 @@ export type RunEvent =
   | { type: "batch"; service: string; index: number; total: number; hosts: string[] }
   | { type: "step"; host: string; service?: string; kind: string; target: string; reason: string; status: "start" | "ok" | "failed"; ms?: number; error?: string }
   | { type: "gate"; host: string; service: string; gate: string; status: "waiting" | "passed" | "failed"; elapsedMs: number; detail?: string }
+  | { type: "revert"; service: string; host: string; status: "ok" | "failed"; error?: string }
   | { type: "halt"; service: string; host: string; reason: string; untouched: string[] }
   | { type: "warning"; host?: string; message: string }
   | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean }

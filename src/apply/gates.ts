@@ -8,6 +8,12 @@ import { parseDuration } from "./duration.js";
 /** Sends GET $2 to $0:$1 and prints the status line. */
 const HTTP_PROBE = 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$2" "$0" >&3 && head -n 1 <&3';
 
+/** HAProxy's stats as CSV, from its admin socket inside the container. */
+const HAPROXY_SHOW_STAT = 'echo "show stat" | socat -t 2 stdio "unix-connect:$0"';
+/** Sends one admin command ($1) to the socket ($0); HAProxy answers an empty line on success. */
+const HAPROXY_COMMAND = 'echo "$1" | socat -t 2 stdio "unix-connect:$0"';
+export const DEFAULT_HAPROXY_SOCKET = "/run/haproxy/admin.sock";
+
 export interface GateResult {
   ok: boolean;
   detail: string;
@@ -20,6 +26,8 @@ export interface GateContext {
   expectedMembers: number;
   /** The host's address (tcp and http gates connect to it). */
   address: string;
+  /** HAProxy: the backends that were up before the restart; they must be up again. */
+  backendsUpBefore?: string[];
 }
 
 /** The default gate: each container's own healthcheck (or just "running" when it declares none). */
@@ -99,8 +107,11 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       return { ok: r.code === 0, detail: r.code === 0 ? "ok" : (r.stdout + r.stderr).trim().split("\n").slice(-1)[0] ?? `exit ${r.code}` };
     }
     case "haproxy": {
-      const r = await t.exec(["docker", "inspect", "--format", "{{.State.Status}}", containerOf(g, ctx.service)], { become: true });
-      return { ok: r.stdout.trim() === "running", detail: r.stdout.trim() || "missing" };
+      const stat = await haproxyStat(t, containerOf(g, ctx.service), g.socket);
+      if (!stat) return { ok: false, detail: "no answer on the admin socket" };
+      const up = new Set(stat.filter((r) => r.server === "BACKEND" && r.status === "UP").map((r) => r.proxy));
+      const missing = (ctx.backendsUpBefore ?? []).filter((b) => !up.has(b));
+      return { ok: missing.length === 0, detail: missing.length ? `backends down: ${missing.join(", ")}` : `${up.size} backends up` };
     }
   }
 }
@@ -139,4 +150,50 @@ export async function waitForGate(g: Gate, ctx: GateContext, opts: WaitOptions):
 
 export function deadlineOf(service: DesiredService): number {
   return parseDuration(service.rollout.deadline ?? "5m");
+}
+
+export interface HaproxyStatRow {
+  proxy: string;
+  /** A server name, or FRONTEND / BACKEND for the proxy's own rows. */
+  server: string;
+  status: string;
+  /** The server's address:port (empty on FRONTEND/BACKEND rows). */
+  addr: string;
+}
+
+/** Parses `show stat` CSV (its header line names the columns). */
+export function parseHaproxyStat(csv: string): HaproxyStatRow[] {
+  const lines = csv.split("\n").filter((l) => l.trim());
+  const header = lines.find((l) => l.startsWith("# "));
+  if (!header) return [];
+  const cols = header.slice(2).split(",");
+  const px = cols.indexOf("pxname");
+  const sv = cols.indexOf("svname");
+  const st = cols.indexOf("status");
+  const ad = cols.indexOf("addr");
+  return lines.filter((l) => !l.startsWith("#")).map((l) => {
+    const f = l.split(",");
+    return { proxy: f[px] ?? "", server: f[sv] ?? "", status: f[st] ?? "", addr: ad >= 0 ? (f[ad] ?? "") : "" };
+  });
+}
+
+/** The stats rows of a running HAProxy, or undefined when its admin socket does not answer. */
+export async function haproxyStat(t: Transport, container: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<HaproxyStatRow[] | undefined> {
+  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_SHOW_STAT, socket]), { become: true });
+  if (r.code !== 0) return undefined;
+  const rows = parseHaproxyStat(r.stdout);
+  return rows.length ? rows : undefined;
+}
+
+/** The proxies whose backend is up now (the haproxy gate's baseline before a restart). */
+export async function haproxyBackendsUp(t: Transport, container: string, socket?: string): Promise<string[]> {
+  const rows = (await haproxyStat(t, container, socket)) ?? [];
+  return rows.filter((r) => r.server === "BACKEND" && r.status === "UP").map((r) => r.proxy);
+}
+
+/** Runs one command on HAProxy's admin socket (e.g. "set server mariadb/lab1 state maint"). */
+export async function haproxyCommand(t: Transport, container: string, command: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<{ ok: boolean; answer: string }> {
+  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_COMMAND, socket, command]), { become: true });
+  const answer = r.stdout.trim();
+  return { ok: r.code === 0 && answer === "", answer: answer || r.stderr.trim() };
 }

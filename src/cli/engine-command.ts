@@ -97,6 +97,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan): Promise<num
       secrets: ctx.project.secrets,
       emit: (e) => ctx.reporter.emit(e),
       forks: Number(ctx.opts.forks),
+      hostParams: ctx.project.hostParams,
       serialOverride: ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
     });
     ok = res.ok;

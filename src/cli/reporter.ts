@@ -47,6 +47,8 @@ function line(e: RunEvent): string | undefined {
     case "gate":
       if (e.status === "waiting") return undefined;
       return `${e.status === "passed" ? "healthy" : "UNHEALTHY"} ${e.host}: ${e.service} gate ${e.gate} (${(e.elapsedMs / 1000).toFixed(1)}s) ${e.detail ?? ""}`;
+    case "revert":
+      return e.status === "ok" ? `reverted ${e.host}: ${e.service} runs its previous config and image again, and passed its gate` : `REVERT FAILED ${e.host}: ${e.service}: ${e.error ?? ""}`;
     case "halt":
       return `HALTED at ${e.service} on ${e.host}: ${e.reason}${e.untouched.length ? `\n  untouched: ${e.untouched.join(", ")}` : ""}`;
     case "warning":
@@ -67,13 +69,28 @@ export function formatRecap(hosts: HostRecap[], ms: number, ok: boolean): string
   return [`RECAP (${(ms / 1000).toFixed(1)}s): ${ok ? "success" : "FAILED"}`, ...rows].join("\n");
 }
 
+/** In CI a long gate wait still shows: one line per host every this many milliseconds of waiting. */
+export const PLAIN_WAIT_EVERY_MS = 10_000;
+
 class PlainReporter implements Reporter {
+  /** Per host, how many wait lines were printed for its current gate. */
+  private readonly waits = new Map<string, number>();
   constructor(
     private readonly redact: (s: string) => string,
     private readonly out: NodeJS.WritableStream,
   ) {}
   emit(e: RunEvent): void {
-    const l = line(e);
+    let l = line(e);
+    if (e.type === "gate") {
+      if (e.status !== "waiting") this.waits.delete(e.host);
+      else {
+        const due = Math.floor(e.elapsedMs / PLAIN_WAIT_EVERY_MS);
+        if (due > (this.waits.get(e.host) ?? 0)) {
+          this.waits.set(e.host, due);
+          l = `waiting ${e.host}: ${e.service} gate ${e.gate} for ${(e.elapsedMs / 1000).toFixed(0)}s: ${e.detail ?? ""}`;
+        }
+      }
+    }
     if (l) this.out.write(`${this.redact(l)}\n`);
   }
   finish(): void {}
@@ -81,7 +98,7 @@ class PlainReporter implements Reporter {
 
 /** A live block per host (what it is doing, which gate it waits on and for how long) above the log. */
 class LiveReporter implements Reporter {
-  private readonly status = new Map<string, string>();
+  private readonly status = new Map<string, string | (() => string)>();
   private batch = "";
   private timer: NodeJS.Timeout | undefined;
   constructor(private readonly redact: (s: string) => string) {}
@@ -94,7 +111,12 @@ class LiveReporter implements Reporter {
     }
     if (e.type === "batch") this.batch = `${e.service} batch ${e.index}/${e.total}`;
     if (e.type === "step" && e.status === "start") this.status.set(e.host, `${e.kind} ${e.target}`);
-    if (e.type === "gate" && e.status === "waiting") this.status.set(e.host, `waiting on ${e.service} gate ${e.gate} for ${(e.elapsedMs / 1000).toFixed(0)}s: ${e.detail ?? ""}`);
+    if (e.type === "gate" && e.status === "waiting") {
+      // The time keeps counting between checks: the display redraws every half second.
+      const since = Date.now() - e.elapsedMs;
+      const detail = e.detail ?? "";
+      this.status.set(e.host, () => `waiting on ${e.service} gate ${e.gate} for ${((Date.now() - since) / 1000).toFixed(0)}s: ${detail}`);
+    }
     if ((e.type === "gate" && e.status !== "waiting") || (e.type === "step" && e.status !== "start")) this.status.delete(e.host);
     if (e.type === "recap") this.status.clear();
     this.render();
@@ -106,7 +128,7 @@ class LiveReporter implements Reporter {
       logUpdate.clear();
       return;
     }
-    const rows = [...this.status].map(([h, s]) => `  ${h}: ${s}`);
+    const rows = [...this.status].map(([h, s]) => `  ${h}: ${typeof s === "function" ? s() : s}`);
     logUpdate(this.redact([this.batch ? `[${this.batch}]` : "", ...rows].filter(Boolean).join("\n")));
   }
 

@@ -9,13 +9,29 @@ export type PlanMode = "deploy" | "reconfigure" | "genconfig" | "deploy-containe
 
 export type Step =
   | { kind: "pull"; image: string; reason: string }
-  | { kind: "write"; file: DesiredFile; reason: string; old?: string }
+  | { kind: "write"; file: DesiredFile; reason: string; old?: string; previous?: PreviousFile }
   | { kind: "create"; container: DesiredContainer; configHash: string; reason: string; bootstrap?: boolean }
-  | { kind: "recreate"; container: DesiredContainer; configHash: string; reason: string }
-  | { kind: "restart"; service: string; container: string; configHash: string; reason: string }
+  | { kind: "recreate"; container: DesiredContainer; configHash: string; reason: string; previous?: PreviousContainer }
+  | { kind: "restart"; service: string; container: string; configHash: string; reason: string; previousConfigHash?: string }
   | { kind: "start"; service: string; container: string; reason: string }
   | { kind: "register-database"; service: string; name: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string }
   | { kind: "register-messaging"; service: string; vhost: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string };
+
+/** A file as it was on the host before the run, so that a rollout with `onFailure: revert` can put it back. */
+export interface PreviousFile {
+  /** Absent when the file was too big for its content to be gathered (it cannot be reverted). */
+  content?: string;
+  mode: string;
+  owner: string;
+}
+
+/** The container as it ran before the run (from its lading.spec label), so that revert can recreate it. */
+export interface PreviousContainer {
+  container: DesiredContainer;
+  configHash: string;
+  /** The image id it ran: a revert after an image change needs the old image, not what the tag points to now. */
+  imageId: string;
+}
 
 export interface ServicePlan {
   service: string;
@@ -144,7 +160,9 @@ export function buildPlan(input: PlanInput): Plan {
         else if (!ownerMatches(fact.owner, fact.ownerIds, f.owner)) reason = `${short}: owner ${fact.owner} -> ${f.owner}`;
         if (reason) {
           changedFiles.add(f.path);
-          sp.steps.push({ kind: "write", file: f, reason, old: fact.exists && fact.content ? fact.content.toString("utf8") : undefined });
+          const old = fact.exists && fact.content ? fact.content.toString("utf8") : undefined;
+          const previous = fact.exists ? { content: old, mode: fact.mode, owner: fact.ownerIds } : undefined;
+          sp.steps.push({ kind: "write", file: f, reason, old, previous });
         } else sp.unchanged.push(`${short}: up to date`);
       }
 
@@ -185,14 +203,15 @@ export function buildPlan(input: PlanInput): Plan {
           if (!img) reasons.push(`image ${c.image} is not on the host`);
           else if (img.id !== cf.imageId) reasons.push(`image differs (${c.image})`);
           if (cf.labels[LABEL.bootstrap] === "true") reasons.push("runs with the cluster bootstrap command");
-          if (reasons.length) {
-            sp.steps.push({ kind: "recreate", container: c, configHash, reason: `${c.name}: ${reasons.join("; ")}` });
-            continue;
-          }
           // A restart cannot relabel a container, so the hash of the config it restarted with is kept in
           // the host's state file, tied to the container id; otherwise the label at creation counts.
           const recorded = hf.state.containers?.[c.name];
           const runningHash = recorded && recorded.id === cf.id ? recorded.configHash : cf.labels[LABEL.configHash];
+          if (reasons.length) {
+            const previous = previousContainerOf(cf.labels[LABEL.spec], svc.name, runningHash ?? "", cf.imageId);
+            sp.steps.push({ kind: "recreate", container: c, configHash, reason: `${c.name}: ${reasons.join("; ")}`, previous });
+            continue;
+          }
           if (runningHash !== configHash) {
             const names = [...changedFiles].filter((p) => restartFiles.some((f) => f.path === p)).map((p) => p.slice(p.lastIndexOf("/") + 1));
             sp.steps.push({
@@ -200,6 +219,7 @@ export function buildPlan(input: PlanInput): Plan {
               service: svc.name,
               container: c.name,
               configHash,
+              previousConfigHash: runningHash,
               reason: `${c.name}: config changed (${names.length ? names.join(", ") : "files changed since it started"})`,
             });
             continue;
@@ -217,6 +237,18 @@ export function buildPlan(input: PlanInput): Plan {
     hosts.set(host.name, hp);
   }
   return { mode, hosts, bootstrap };
+}
+
+/** The spec a container was created with, read back from its label; undefined when unlabelled or unreadable. */
+export function previousContainerOf(specLabel: string | undefined, service: string, configHash: string, imageId: string): PreviousContainer | undefined {
+  if (!specLabel) return undefined;
+  try {
+    const spec = JSON.parse(specLabel) as Omit<DesiredContainer, "service">;
+    if (typeof spec.name !== "string" || typeof spec.image !== "string") return undefined;
+    return { container: { ...spec, service }, configHash, imageId };
+  } catch {
+    return undefined;
+  }
 }
 
 /** `wanted` is "user" or "user:group", each a name or a number; the host reports both names and ids. */

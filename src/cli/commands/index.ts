@@ -9,11 +9,15 @@ import { register as operate } from "./operate.js";
 import { register as inventory } from "./inventory.js";
 import { register as genpwd } from "./genpwd.js";
 import { register as lab } from "./lab.js";
+import { register as mariadbRecovery } from "./mariadb-recovery.js";
+import { register as rabbitmqResetState } from "./rabbitmq-reset-state.js";
 
 export function registerCommands(program: Command): void {
   validate(program);
   deploy(program);
   operate(program);
+  mariadbRecovery(program);
+  rabbitmqResetState(program);
   genconfig(program);
   inventory(program);
   genpwd(program);

@@ -1,0 +1,39 @@
+// A fake Transport for the applier's unit tests: it answers each command from a script and keeps a shared
+// log of everything every host was asked to do, in order.
+import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "../../../src/transport/index.js";
+
+export type Answer = Partial<Pick<ExecResult, "code" | "stdout" | "stderr">>;
+/** Returns an answer for the command, or undefined to fall through to the default (exit 0, no output). */
+export type Responder = (host: string, argv: readonly string[], stdin?: string) => Answer | undefined;
+
+export class FakeTransport implements Transport {
+  readonly stats: TransportStats = { connections: 1, execs: 0 };
+  constructor(
+    readonly host: string,
+    private readonly log: string[],
+    private readonly respond: Responder,
+    /** Files as putFile left them. */
+    readonly files: Map<string, { content: string; mode: string; owner?: string }> = new Map(),
+  ) {}
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.execs++;
+    this.log.push(`${this.host}: ${argv.join(" ")}`);
+    const stdin = opts.stdin === undefined ? undefined : String(opts.stdin);
+    const a = this.respond(this.host, argv, stdin) ?? {};
+    return { code: a.code ?? 0, stdout: a.stdout ?? "", stderr: a.stderr ?? "", durationMs: 1 };
+  }
+
+  async putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
+    this.stats.execs++;
+    this.log.push(`${this.host}: put ${path} ${opts.mode}`);
+    this.files.set(path, { content: String(content), mode: opts.mode, owner: opts.owner });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Commands of the log that are not gate polls or inspections, for order assertions. */
+export function actions(log: string[]): string[] {
+  return log.filter((l) => !/docker inspect|timeout 3 bash|ip -o addr|mysql --batch|cluster_status|state\.json/.test(l));
+}

@@ -1,0 +1,116 @@
+// Galera recovery: reading positions, choosing the node to bootstrap from, and the order of the whole
+// procedure over fake transports; also the HAProxy stats and VIP parsers the gates and ordering rely on.
+import assert from "node:assert/strict";
+import { chooseBootstrapNode, parseGrastate, parseRecoveredPosition, recoverGalera, type GaleraMember, type MemberPosition } from "../../../src/apply/galera-recovery.js";
+import { parseHaproxyStat } from "../../../src/apply/gates.js";
+import { holdsAddress } from "../../../src/apply/vip.js";
+import type { RunEvent } from "../../../src/apply/events.js";
+import { container, facts, runningFact, service } from "../engine/fixtures.js";
+import { actions, FakeTransport } from "./fake-transport.js";
+
+const UUID = "8bcf3e9e-2c2f-11ef-9a5e-7b3a6f3c1d2e";
+const grastate = (seqno: number, safe = 0): string => `# GALERA saved state\nversion: 2.1\nuuid:    ${UUID}\nseqno:   ${seqno}\nsafe_to_bootstrap: ${safe}\n`;
+const pos = (host: string, seqno: number, safe = false, source: MemberPosition["source"] = "grastate"): MemberPosition => ({ host, uuid: UUID, seqno, safeToBootstrap: safe, source });
+
+describe("Galera recovery", function () {
+  this.timeout(20_000);
+
+  it("reads grastate.dat", () => {
+    assert.deepEqual(parseGrastate(grastate(1234, 1)), { uuid: UUID, seqno: 1234, safeToBootstrap: true });
+    assert.deepEqual(parseGrastate(grastate(-1)), { uuid: UUID, seqno: -1, safeToBootstrap: false });
+    assert.throws(() => parseGrastate("version: 2.1\n"), /no uuid or seqno/);
+  });
+
+  it("reads the position --wsrep-recover logs", () => {
+    const log = `2026-11-21 19:00:01 0 [Note] InnoDB: Buffer pool(s) load completed\n2026-11-21 19:00:01 0 [Note] WSREP: Recovered position: ${UUID}:1771\n`;
+    assert.deepEqual(parseRecoveredPosition(log), { uuid: UUID, seqno: 1771 });
+    assert.equal(parseRecoveredPosition("nothing here"), undefined);
+  });
+
+  it("bootstraps from the highest seqno, never from older data, whatever the inventory order", () => {
+    assert.equal(chooseBootstrapNode([pos("lab1", 10), pos("lab2", 42, false, "wsrep-recover"), pos("lab3", 41, true)]).host, "lab2");
+    assert.match(chooseBootstrapNode([pos("lab1", 10), pos("lab2", 42), pos("lab3", 41)]).why, /lab2 has the most recent state \(seqno 42\); lab1 10, lab3 41/);
+  });
+
+  it("among equal positions prefers the node marked safe_to_bootstrap", () => {
+    assert.equal(chooseBootstrapNode([pos("lab1", 7), pos("lab2", 7), pos("lab3", 7, true)]).host, "lab3");
+    assert.equal(chooseBootstrapNode([pos("lab1", 7), pos("lab2", 7)]).host, "lab1");
+  });
+
+  it("refuses when a position is unknown or the histories differ", () => {
+    assert.throws(() => chooseBootstrapNode([pos("lab1", 7), pos("lab2", -1)]), /position of lab2 is unknown/);
+    assert.throws(() => chooseBootstrapNode([pos("lab1", 7), { ...pos("lab2", 9), uuid: "11111111-2c2f-11ef-9a5e-7b3a6f3c1d2e" }]), /different cluster histories/);
+  });
+
+  it("recovers in order: positions, safe_to_bootstrap on the newest only, bootstrap it, join the others one by one", async () => {
+    const seqnos: Record<string, number> = { lab1: 100, lab2: -1, lab3: 120 };
+    const log: string[] = [];
+    const joined = new Set<string>();
+    const c = container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
+    const members: GaleraMember[] = ["lab1", "lab2", "lab3"].map((h, i) => {
+      const f = facts();
+      f.containers.set("mariadb", runningFact(c, "cfg", { running: false, status: "exited" }));
+      const t = new FakeTransport(h, log, (host, argv) => {
+        if (argv.includes("cat")) return { stdout: grastate(seqnos[host]!) };
+        if (argv.includes("--wsrep-recover")) return { stderr: `[Note] WSREP: Recovered position: ${UUID}:130\n` };
+        if (argv[1] === "run" && !argv.includes("--rm")) joined.add(host);
+        if (argv[1] === "start") joined.add(host);
+        if (argv.includes("mysql")) return { stdout: `wsrep_cluster_size\t${joined.size}\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n` };
+        return undefined;
+      });
+      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [], [c], { rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
+    });
+    const events: RunEvent[] = [];
+    const res = await recoverGalera(members, (e) => events.push(e));
+    assert.equal(res.bootstrapHost, "lab2");
+    const a = actions(log).map((l) => l.replace(/ lading\/mariadb:1\.0 .*| --label .*/, ""));
+    assert.deepEqual(a, [
+      "lab1: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
+      "lab2: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
+      "lab2: docker run --rm --network none --volumes-from mariadb",
+      "lab3: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
+      "lab1: docker run --rm --network none --volumes-from mariadb --entrypoint sh",
+      "lab2: docker run --rm --network none --volumes-from mariadb --entrypoint sh",
+      "lab3: docker run --rm --network none --volumes-from mariadb --entrypoint sh",
+      "lab2: docker rm --force mariadb",
+      "lab2: docker run --detach --name mariadb --network host --restart no",
+      "lab1: docker start mariadb",
+      "lab3: docker start mariadb",
+      "lab2: docker stop mariadb",
+      "lab2: docker rm --force mariadb",
+      "lab2: docker run --detach --name mariadb --network host --restart unless-stopped",
+    ]);
+    // safe_to_bootstrap=1 and the recovered seqno go to lab2 only.
+    const sets = log.filter((l) => l.includes("--entrypoint sh"));
+    assert.match(sets[1]!, /grastate\.dat 130 1$/);
+    assert.match(sets[0]!, /grastate\.dat 100 0$/);
+    assert.match(sets[2]!, /grastate\.dat 120 0$/);
+    assert.ok(log.some((l) => l.startsWith("lab2: docker run --detach") && l.includes("--wsrep-new-cluster")));
+  });
+
+  it("refuses when a node still serves a primary component", async () => {
+    const c = container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
+    const f = facts();
+    f.containers.set("mariadb", runningFact(c, "cfg"));
+    const log: string[] = [];
+    const t = new FakeTransport("lab1", log, (_h, argv) => (argv.includes("mysql") ? { stdout: "wsrep_cluster_size\t2\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n" } : undefined));
+    const m: GaleraMember = { host: "lab1", address: "10.0.0.1", service: service("mariadb", [], [c]), transport: t, facts: f };
+    await assert.rejects(recoverGalera([m], () => undefined), /part of a primary component.*nothing was changed/);
+    assert.deepEqual(actions(log), []);
+  });
+});
+
+describe("gate and ordering parsers", () => {
+  it("reads HAProxy's show stat", () => {
+    const csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\nmariadb,FRONTEND,,,0,1,,1,0,0,0,0,0,,,,,OPEN,\nmariadb,lab1,0,0,0,1,,1,0,0,,0,,0,0,0,0,UP,1\nmariadb,lab2,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1\nmariadb,BACKEND,0,0,0,1,,1,0,0,0,0,,0,0,0,0,UP,1\n";
+    const rows = parseHaproxyStat(csv);
+    assert.deepEqual(rows.filter((r) => r.server === "BACKEND"), [{ proxy: "mariadb", server: "BACKEND", status: "UP", addr: "" }]);
+    assert.equal(rows.find((r) => r.server === "lab2")!.status, "DOWN");
+  });
+
+  it("tells whether a host carries the VIP", () => {
+    const out = "1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.98.0.11/24 brd 10.98.0.255 scope global eth0\n2: eth0    inet 10.98.0.100/24 scope global secondary eth0\n";
+    assert.equal(holdsAddress(out, "10.98.0.100"), true);
+    assert.equal(holdsAddress(out, "10.98.0.10"), false);
+  });
+});

@@ -1,0 +1,207 @@
+// The rollout engine over fake transports: batch order, gates between batches, halting, revert, the quorum
+// guard, the VIP holder last, draining, maxFailPercentage and --serial under quorum.
+import assert from "node:assert/strict";
+import { applyPlan } from "../../../src/apply/apply.js";
+import type { RunEvent } from "../../../src/apply/events.js";
+import { buildPlan } from "../../../src/plan/plan.js";
+import type { DesiredService, DesiredState } from "../../../src/render/desired.js";
+import { configHashOf } from "../../../src/plan/plan.js";
+import { container, facts, file, fileFact, runningFact, service, sha, withImages } from "../engine/fixtures.js";
+import { actions, FakeTransport, type Responder } from "./fake-transport.js";
+
+const HOSTS = ["h1", "h2", "h3"];
+const OLD = "[app]\nmessage=old\n";
+const NEW = "[app]\nmessage=new\n";
+
+function svc(rollout: DesiredService["rollout"], content = NEW): DesiredService {
+  const c = container("app", "app");
+  return service("app", [file("app", "app.ini", content)], [c], { rollout });
+}
+
+function desiredOf(rollout: DesiredService["rollout"], content = NEW): DesiredState {
+  return { hosts: new Map(HOSTS.map((h, i) => [h, { name: h, address: `10.0.0.${i + 1}`, stateFile: "/etc/lading/.lading/state.json", services: [svc(rollout, content)] }])) };
+}
+
+/** Every host runs `app` with OLD config, up to date as lading left it. */
+function factsOf(over: (host: string) => { status?: string; running?: boolean; health?: string } = () => ({})) {
+  const c = container("app", "app");
+  const f1 = file("app", "app.ini", OLD);
+  const hash = configHashOf([{ path: f1.path, sha256: sha(OLD), mode: "0644", owner: "root" }]);
+  return new Map(
+    HOSTS.map((h) => {
+      const f = withImages(facts(), c.image);
+      f.files.set(f1.path, fileFact(OLD));
+      f.containers.set("app", runningFact(c, hash, over(h)));
+      return [h, f];
+    }),
+  );
+}
+
+interface Run {
+  ok: boolean;
+  log: string[];
+  events: RunEvent[];
+  transports: Map<string, FakeTransport>;
+}
+
+async function run(desired: DesiredState, respond: Responder, opts: { facts?: ReturnType<typeof factsOf>; serial?: number; hostParams?: Map<string, Record<string, unknown>> } = {}): Promise<Run> {
+  const f = opts.facts ?? factsOf();
+  const plan = buildPlan({ desired, facts: f, secrets: {}, mode: "reconfigure" });
+  const log: string[] = [];
+  const events: RunEvent[] = [];
+  const transports = new Map(HOSTS.map((h) => [h, new FakeTransport(h, log, respond)]));
+  const res = await applyPlan({ plan, desired, facts: f, transports, secrets: {}, emit: (e) => events.push(e), forks: 10, serialOverride: opts.serial, hostParams: opts.hostParams });
+  return { ok: res.ok, log, events, transports };
+}
+
+const healthy: Responder = (_h, argv) => (argv[1] === "inspect" && argv.includes("{{.Id}}") ? { stdout: "newid\n" } : argv[1] === "inspect" ? { stdout: "running healthy\n" } : undefined);
+
+describe("rollout engine (fake transports)", function () {
+  this.timeout(20_000);
+
+  it("restarts one host at a time by default, each gated before the next starts", async () => {
+    const r = await run(desiredOf({}), healthy);
+    assert.equal(r.ok, true);
+    assert.deepEqual(actions(r.log), [
+      "h1: put /etc/lading/app/app.ini 0644", "h1: docker restart app",
+      "h2: put /etc/lading/app/app.ini 0644", "h2: docker restart app",
+      "h3: put /etc/lading/app/app.ini 0644", "h3: docker restart app",
+    ]);
+    // The gate of h1 was checked after its restart and before anything happened on h2.
+    const gateH1 = r.log.findIndex((l) => l.startsWith("h1: docker inspect --format {{.State.Status}}"));
+    assert.ok(gateH1 > r.log.indexOf("h1: docker restart app") && gateH1 < r.log.indexOf("h2: put /etc/lading/app/app.ini 0644"));
+    assert.deepEqual(r.events.filter((e) => e.type === "batch").map((e) => e.type === "batch" && e.hosts), [["h1"], ["h2"], ["h3"]]);
+  });
+
+  it("takes batch sizes in Ansible's list form", async () => {
+    const r = await run(desiredOf({ batch: [1, 2] }), healthy);
+    assert.deepEqual(r.events.filter((e) => e.type === "batch").map((e) => e.type === "batch" && e.hosts), [["h1"], ["h2", "h3"]]);
+  });
+
+  it("halts when the first batch fails its gate: the other hosts are never touched, the report names host, gate and log lines", async () => {
+    const sick: Responder = (h, argv) => {
+      if (argv[1] === "logs") return { stdout: "Traceback: config broken\n" };
+      if (argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: "running unhealthy\n" };
+      return healthy(h, argv);
+    };
+    const r = await run(desiredOf({ deadline: "300ms" }), sick);
+    assert.equal(r.ok, false);
+    assert.deepEqual(actions(r.log), ["h1: put /etc/lading/app/app.ini 0644", "h1: docker restart app", "h1: docker logs --tail 20 app"]);
+    const halt = r.events.find((e) => e.type === "halt");
+    assert.ok(halt && halt.type === "halt");
+    assert.equal(halt.host, "h1");
+    assert.deepEqual(halt.untouched, ["h2", "h3"]);
+    assert.match(halt.reason, /gate healthcheck of app failed: .*app is unhealthy/);
+    assert.match(halt.reason, /Traceback: config broken/);
+  });
+
+  it("with onFailure: revert, puts the previous file back, restarts and gates the failed host again, then halts", async () => {
+    let restarts = 0;
+    const breaksOnNewConfig: Responder = (h, argv) => {
+      if (argv[1] === "restart") restarts++;
+      if (argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: restarts === 1 ? "running unhealthy\n" : "running healthy\n" };
+      return healthy(h, argv);
+    };
+    const r = await run(desiredOf({ deadline: "300ms", onFailure: "revert" }), breaksOnNewConfig);
+    assert.equal(r.ok, false);
+    assert.deepEqual(actions(r.log), [
+      "h1: put /etc/lading/app/app.ini 0644", "h1: docker restart app", "h1: docker logs --tail 20 app",
+      "h1: put /etc/lading/app/app.ini 0644", "h1: docker restart app",
+    ]);
+    assert.equal(r.transports.get("h1")!.files.get("/etc/lading/app/app.ini")!.content, OLD);
+    assert.deepEqual(r.events.filter((e) => e.type === "revert"), [{ type: "revert", service: "app", host: "h1", status: "ok", error: undefined }]);
+    const halt = r.events.find((e) => e.type === "halt");
+    assert.ok(halt && halt.type === "halt" && halt.untouched.join() === "h2,h3");
+  });
+
+  it("reverts a recreated container to the spec and image of its lading.spec label", async () => {
+    const d = desiredOf({ deadline: "300ms", onFailure: "revert" }, OLD);
+    for (const h of d.hosts.values()) h.services[0]!.containers[0]!.environment = { MODE: "broken" };
+    let runs = 0;
+    const r = await run(d, (h, argv) => {
+      if (argv[1] === "run") runs++;
+      if (argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: runs === 1 ? "exited none\n" : "running healthy\n" };
+      return healthy(h, argv);
+    });
+    const runsOnH1 = r.log.filter((l) => l.startsWith("h1: docker run"));
+    assert.equal(runsOnH1.length, 2);
+    assert.match(runsOnH1[0]!, /--env MODE=broken/);
+    assert.doesNotMatch(runsOnH1[1]!, /MODE=broken/);
+    assert.ok(r.log.every((l) => !l.startsWith("h2:") || /inspect/.test(l)));
+  });
+
+  it("refuses to start while a member of a quorum service is down, naming it, before any change", async () => {
+    const f = factsOf((h) => (h === "h3" ? { status: "exited", running: false } : {}));
+    const r = await run(desiredOf({ quorum: true }), healthy, { facts: f });
+    assert.equal(r.ok, false);
+    assert.deepEqual(actions(r.log), []);
+    const halt = r.events.find((e) => e.type === "halt");
+    assert.ok(halt && halt.type === "halt");
+    assert.equal(halt.host, "h3");
+    assert.match(halt.reason, /rollout refused: the app cluster is already degraded: h3 \(app is exited\)/);
+  });
+
+  it("lets a rollout that only brings the down member back go ahead", async () => {
+    const f = factsOf((h) => (h === "h3" ? { status: "exited", running: false } : {}));
+    const r = await run(desiredOf({ quorum: true }, OLD), healthy, { facts: f });
+    assert.equal(r.ok, true);
+    assert.deepEqual(actions(r.log), ["h3: docker start app"]);
+  });
+
+  it("keeps quorum under --serial: batches of a 3-member cluster stay at one host", async () => {
+    const r = await run(desiredOf({ quorum: true }), healthy, { serial: 3 });
+    assert.deepEqual(r.events.filter((e) => e.type === "batch").map((e) => e.type === "batch" && e.hosts), [["h1"], ["h2"], ["h3"]]);
+  });
+
+  it("restarts the VIP holder last", async () => {
+    const r = await run(desiredOf({ vipLast: true }), (h, argv) => {
+      if (argv[0] === "ip") return { stdout: `2: eth0    inet 10.0.0.${h.slice(1)}/24 brd 10.0.0.255 scope global eth0\n${h === "h1" ? "2: eth0    inet 10.0.0.100/24 scope global secondary eth0\n" : ""}` };
+      return healthy(h, argv);
+    }, { hostParams: new Map(HOSTS.map((h) => [h, { vip_address: "10.0.0.100" }])) });
+    assert.deepEqual(r.events.filter((e) => e.type === "batch").map((e) => e.type === "batch" && e.hosts), [["h2"], ["h3"], ["h1"]]);
+  });
+
+  it("drains a running member before it restarts", async () => {
+    const r = await run(desiredOf({ drain: ["rabbitmq-upgrade", "drain"], revive: ["rabbitmq-upgrade", "revive"] }), healthy);
+    assert.deepEqual(actions(r.log).slice(0, 4), ["h1: put /etc/lading/app/app.ini 0644", "h1: docker exec app rabbitmq-upgrade drain", "h1: docker restart app", "h1: docker exec app rabbitmq-upgrade revive"]);
+  });
+
+  it("takes a host out of the HAProxies in front of it while it restarts, and puts it back after its gate", async () => {
+    const d = desiredOf({});
+    const lbContainer = container("haproxy", "haproxy");
+    const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+    for (const h of d.hosts.values()) {
+      h.services.unshift(lb);
+      // A new port: the app is recreated (the planner compares the spec).
+      h.services[1]!.containers[0]!.ports = [8080];
+    }
+    const f = factsOf();
+    for (const hf of f.values()) {
+      hf.containers.set("haproxy", runningFact(lbContainer, configHashOf([])));
+      hf.images.set(lbContainer.image, { id: `sha256:${lbContainer.image}`, repoTags: [lbContainer.image], repoDigests: [] });
+    }
+    const stat = "# pxname,svname,status,addr\nweb,FRONTEND,OPEN,\nweb,h1,UP,10.0.0.1:8080\nweb,h2,UP,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\nweb,BACKEND,UP,\n";
+    const r = await run(d, (h, argv) => (argv.includes("show stat") || argv.some((a) => a.includes("show stat")) ? (argv.at(-1) === "/run/haproxy/admin.sock" ? { stdout: stat } : undefined) : healthy(h, argv)), { facts: f });
+    assert.equal(r.ok, true);
+    const h2 = actions(r.log).filter((l) => l.includes("web/h2") || l.startsWith("h2: docker stop"));
+    assert.deepEqual(h2, [
+      "h1: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      "h2: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      "h3: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      "h2: docker stop app",
+      "h1: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+      "h2: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+      "h3: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+    ]);
+  });
+
+  it("goes on past a failed host within maxFailPercentage", async () => {
+    const r = await run(desiredOf({ deadline: "300ms", maxFailPercentage: 34 }), (h, argv) => {
+      if (h === "h2" && argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: "running unhealthy\n" };
+      return healthy(h, argv);
+    });
+    assert.equal(r.ok, true);
+    assert.ok(r.log.includes("h3: docker restart app"));
+    assert.ok(r.events.some((e) => e.type === "warning" && /1 of 3 hosts failed/.test(e.message)));
+  });
+});
