@@ -47,8 +47,8 @@ export function missingPackages(find: (program: string) => string | undefined = 
   return [...new Set(packages)];
 }
 
-export function assertRoot(): void {
-  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+export function assertRoot(uid: number | undefined = process.getuid?.()): void {
+  if (uid !== undefined && uid !== 0) {
     throw new LabError(
       "the lab must run as root (it starts its own Docker engine and privileged host containers); run `sudo lading lab up`",
     );
