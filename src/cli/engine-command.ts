@@ -11,6 +11,7 @@ import type { DesiredState } from "../render/desired.js";
 import { secretStrings } from "../render/render.js";
 import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
+import { takeRunLock, type RunLock } from "../lifecycle/run-lock.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
 import { createReporter, type Reporter } from "./reporter.js";
@@ -23,6 +24,7 @@ export interface EngineOptions extends DeploymentOptions {
   json?: boolean;
   keepGoing?: boolean;
   serial?: string;
+  breakLock?: boolean;
 }
 
 export function withEngineOptions(cmd: Command): Command {
@@ -32,7 +34,8 @@ export function withEngineOptions(cmd: Command): Command {
     .option("-f, --forks <n>", "hosts worked on at once", "10")
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
-    .option("--json", "one JSON event per line instead of progress output");
+    .option("--json", "one JSON event per line instead of progress output")
+    .option("--break-lock", "take over the deploy lock of another run (after checking it is gone)");
 }
 
 export interface EngineContext {
@@ -43,13 +46,15 @@ export interface EngineContext {
   redact: (s: string) => string;
   started: number;
   opts: EngineOptions;
+  /** The deploy lock of an applying command (released by withEngine). */
+  lock?: RunLock;
 }
 
 /** Renders, connects, gathers facts. Unreachable hosts stop the run before any change unless --keep-going. */
-export async function startEngine(command: string, opts: EngineOptions): Promise<EngineContext | undefined> {
+export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState): Promise<EngineContext | undefined> {
   const started = Date.now();
   const project = projectFrom(opts);
-  const desired = renderProject(project, { limit: opts.limit, services: opts.service });
+  const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
   const redact = (s: string): string => redactor.redact(s);
   const reporter = createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
@@ -69,7 +74,14 @@ export async function startEngine(command: string, opts: EngineOptions): Promise
     }
     for (const h of session.unreachable.keys()) desired.hosts.delete(h);
   }
-  return { project, desired, session, reporter, redact, started, opts };
+  const lock = await takeRunLock(command, desired, session, reporter, redact, { breakLock: opts.breakLock });
+  if (lock === false) {
+    reporter.finish();
+    await session.close();
+    process.exitCode = EXIT.failed;
+    return undefined;
+  }
+  return { project, desired, session, reporter, redact, started, opts, lock };
 }
 
 function recapOf(host: string, unreachable: boolean): HostRecap {
@@ -117,12 +129,13 @@ export function printPlan(ctx: EngineContext, plan: Plan, opts: { diffs: boolean
 }
 
 /** Runs `body` with an engine context and always closes the connections. */
-export async function withEngine(command: string, opts: EngineOptions, body: (ctx: EngineContext) => Promise<number>): Promise<void> {
-  const ctx = await startEngine(command, opts);
+export async function withEngine(command: string, opts: EngineOptions, body: (ctx: EngineContext) => Promise<number>, render?: (project: Project) => DesiredState): Promise<void> {
+  const ctx = await startEngine(command, opts, render);
   if (!ctx) return;
   try {
     process.exitCode = await body(ctx);
   } finally {
+    await ctx.lock?.release();
     ctx.reporter.finish();
     await ctx.session.close();
   }
