@@ -277,3 +277,33 @@ export async function recordRevisions(
   );
   return recorded;
 }
+
+/**
+ * A revision of what runs now, from the facts alone: container parameters from their lading.spec labels,
+ * image ids, and the service's config files as they are on the host (owner as numeric ids). For a service
+ * deployed before revisions were recorded, so that the first upgrade still has something to roll back to.
+ * Undefined when a container has no readable label or a file's content is unknown. Pure.
+ */
+export function revisionFromRunning(svc: DesiredService, facts: HostFacts, meta: { rev: number; time: string; command: string; host: string }): Revision | undefined {
+  const images: Record<string, RevisionImage> = {};
+  const containers: DesiredContainer[] = [];
+  for (const c of svc.containers) {
+    const cf = facts.containers.get(c.name);
+    const label = cf?.labels[LABEL.spec];
+    if (!cf || !label) return undefined;
+    try {
+      containers.push({ ...(JSON.parse(label) as DesiredContainer), service: svc.name });
+    } catch {
+      return undefined;
+    }
+    images[c.name] = { ref: cf.imageRef, id: cf.imageId, digests: [] };
+  }
+  const files: RevisionFile[] = [];
+  for (const f of svc.files) {
+    const ff = facts.files.get(f.path);
+    if (!ff?.exists) continue;
+    if (!ff.content) return undefined;
+    files.push({ path: f.path, mode: ff.mode, owner: ff.ownerIds, content: ff.content.toString("utf8") });
+  }
+  return { rev: meta.rev, time: meta.time, command: meta.command, service: svc.name, host: meta.host, images, containers, files };
+}
