@@ -41,6 +41,12 @@ describe("deploy lock", () => {
     assert.ok(!existsSync(file));
   });
 
+  it("ten runs racing for one host: exactly one wins", async () => {
+    const file = join(dir, "race", "lock");
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => acquireLocks(new Map([["h1", t]]), new Map([["h1", file]]), newLockInfo(`run ${i}`))));
+    assert.equal(results.filter((r) => r.ok).length, 1);
+  });
+
   it("gives back the hosts it took when another host is held", async () => {
     const f1 = join(dir, "h1", "lock");
     const f2 = join(dir, "h2", "lock");
