@@ -56,7 +56,7 @@ export function sudoersOf(user: string): string {
 // Prints what bootstrap needs to decide, in one round trip: the distribution, whether docker is installed and
 // running, and the current daemon.json, /etc/hosts, sysctl file and sudoers file (base64), and whether the user exists.
 export const PROBE_SCRIPT = `
-user=$1
+user=$1; config=$2
 . /etc/os-release 2>/dev/null; printf 'os %s\\n' "\${ID:-unknown}"
 if command -v docker >/dev/null 2>&1; then printf 'docker yes\\n'; else printf 'docker no\\n'; fi
 if docker info >/dev/null 2>&1; then printf 'running yes\\n'; else printf 'running no\\n'; fi
@@ -64,10 +64,11 @@ for f in ${DAEMON_JSON} /etc/hosts ${SYSCTL_FILE} "/etc/sudoers.d/lading-$user";
   if [ -f "$f" ]; then printf 'file %s %s\\n' "$f" "$(base64 -w0 -- "$f")"; else printf 'file %s -\\n' "$f"; fi
 done
 if [ -n "$user" ] && id -u "$user" >/dev/null 2>&1; then printf 'user yes\\n'; else printf 'user no\\n'; fi
+if [ -d "$config" ]; then printf 'config yes\\n'; else printf 'config no\\n'; fi
 `;
 
-export function probeArgv(user: string): string[] {
-  return ["sh", "-c", PROBE_SCRIPT, "lading-probe", user];
+export function probeArgv(user: string, configDir: string): string[] {
+  return ["sh", "-c", PROBE_SCRIPT, "lading-probe", user, configDir];
 }
 
 export interface Probe {
@@ -76,16 +77,18 @@ export interface Probe {
   running: boolean;
   files: Map<string, string | undefined>;
   userExists: boolean;
+  configDirExists: boolean;
 }
 
 export function parseProbe(out: string): Probe {
-  const p: Probe = { os: "unknown", docker: false, running: false, files: new Map(), userExists: false };
+  const p: Probe = { os: "unknown", docker: false, running: false, files: new Map(), userExists: false, configDirExists: false };
   for (const line of out.split("\n")) {
     const [key, a, b] = line.trim().split(" ");
     if (key === "os") p.os = a ?? "unknown";
     else if (key === "docker") p.docker = a === "yes";
     else if (key === "running") p.running = a === "yes";
     else if (key === "user") p.userExists = a === "yes";
+    else if (key === "config") p.configDirExists = a === "yes";
     else if (key === "file" && a) p.files.set(a, b === "-" || b === undefined ? undefined : Buffer.from(b, "base64").toString("utf8"));
   }
   return p;
@@ -131,7 +134,7 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
     const sudoersFile = `/etc/sudoers.d/lading-${input.user}`;
     if (sudoers !== probe.files.get(sudoersFile)) steps.push({ kind: "write", path: sudoersFile, content: sudoers, mode: "0440", reason: `sudo for ${input.user}: missing or differs` });
   }
-  steps.push({ kind: "run", argv: ["install", "-d", "-m", "0755", "--", input.configDir], reason: `config directory ${input.configDir}` });
+  if (!probe.configDirExists) steps.push({ kind: "run", argv: ["install", "-d", "-m", "0755", "--", input.configDir], reason: `config directory ${input.configDir}: missing` });
   if (!probe.docker) {
     steps.push({
       kind: "install-engine",
@@ -150,8 +153,8 @@ export async function runBootstrapStep(t: Transport, step: BootstrapStep): Promi
   if (r.code !== 0) throw new HostError(t.host, `${step.argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
 }
 
-export async function probeHost(t: Transport, user: string): Promise<Probe> {
-  const r = await t.exec(probeArgv(user), { become: true });
+export async function probeHost(t: Transport, user: string, configDir: string): Promise<Probe> {
+  const r = await t.exec(probeArgv(user, configDir), { become: true });
   if (r.code !== 0) throw new HostError(t.host, `probing the host failed (exit ${r.code})`);
   return parseProbe(r.stdout);
 }

@@ -86,17 +86,19 @@ export function revisionFingerprint(r: Pick<Revision, "images" | "containers" | 
 }
 
 /**
- * The desired state of a service put back from a revision: its containers with images pinned (digest or id)
- * and its config files as they were. Restart wiring (which file restarts which container) comes from the
+ * The desired state of a service put back from a revision: its containers with images pinned (digest or id;
+ * the recorded tag when `hostImages` shows it still names the recorded image) and its config files as they were. Restart wiring (which file restarts which container) comes from the
  * current role, since a revision keeps data, not policy; a file the role no longer knows restarts them all. Pure.
  */
-export function desiredFromRevision(current: DesiredService, rev: Revision): DesiredService {
+export function desiredFromRevision(current: DesiredService, rev: Revision, hostImages?: Map<string, ImageFact>): DesiredService {
   const restartsOf = new Map(current.files.map((f) => [f.path, f.restarts]));
   const bootstrapOf = new Map(current.containers.map((c) => [c.name, c.bootstrapCommand]));
   const containers = rev.containers.map((c) => {
     const img = rev.images[c.name];
     const out: DesiredContainer = { ...structuredClone(c), service: current.name };
-    if (img && img.id) out.image = pinnedRef(img);
+    // The recorded tag while it still names the same image on the host (so the next deploy of that tag
+    // changes nothing), else the image pinned by digest or id.
+    if (img && img.id) out.image = hostImages && hostImages.get(img.ref)?.id === img.id ? img.ref : pinnedRef(img);
     const boot = bootstrapOf.get(c.name);
     if (boot) out.bootstrapCommand = boot;
     else delete out.bootstrapCommand;

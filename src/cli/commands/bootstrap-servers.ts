@@ -30,8 +30,9 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
   for (const h of ctx.desired.hosts.values()) {
     const t = ctx.session.transports.get(h.name);
     if (!t) continue;
-    const probe = await probeHost(t, opts.user ?? "");
-    planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir: h.stateFile.replace(/\/\.lading\/state\.json$/, ""), user: opts.user }));
+    const configDir = h.stateFile.replace(/\/\.lading\/state\.json$/, "");
+    const probe = await probeHost(t, opts.user ?? "", configDir);
+    planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir, user: opts.user }));
   }
   if (opts.dryRun) {
     for (const [host, steps] of planned) for (const s of steps) process.stdout.write(`${host}: ${s.kind} ${"path" in s ? s.path : s.argv.join(" ")} (${s.reason})\n`);

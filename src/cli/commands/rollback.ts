@@ -45,17 +45,26 @@ async function runRollback(ctx: EngineContext, service: string, to: number | und
     ctx.reporter.emit({ type: "warning", message: `${service}: no ${to === undefined ? "earlier revision" : `revision ${to}`} on ${missing.sort().join(", ")}: nothing was changed (lading history lists the revisions)` });
     return EXIT.failed;
   }
-  for (const [host, rev] of targets) {
+  // The facts must cover the revision's images: first ask for its tags; where a tag now names another image,
+  // pin the recorded one (digest or id) and ask again.
+  const current = new Map([...targets.keys()].map((host) => [host, ctx.desired.hosts.get(host)!.services.find((s) => s.name === service)!]));
+  const put = (host: string, svc: ReturnType<typeof desiredFromRevision>): void => {
     const h = ctx.desired.hosts.get(host)!;
-    h.services = h.services.map((s) => (s.name === service ? desiredFromRevision(s, rev) : s));
-    ctx.reporter.emit({ type: "warning", host, message: `${service}: back to revision ${rev.rev} (${rev.command}, ${rev.time})` });
+    h.services = h.services.map((s) => (s.name === service ? svc : s));
+  };
+  const regather = async (hosts: string[]): Promise<void> => {
+    await Promise.all(hosts.map(async (host) => ctx.session.facts.set(host, await gatherFacts(ctx.session.transports.get(host)!, factsRequestOf(ctx.desired, host)))));
+  };
+  for (const [host, rev] of targets) put(host, desiredFromRevision(current.get(host)!, rev, new Map(rev.containers.map((c) => [rev.images[c.name]?.ref ?? "", { id: rev.images[c.name]?.id ?? "", repoTags: [], repoDigests: [] }]))));
+  await regather([...targets.keys()]);
+  const pinned: string[] = [];
+  for (const [host, rev] of targets) {
+    const svc = desiredFromRevision(current.get(host)!, rev, ctx.session.facts.get(host)!.images);
+    if (svc.containers.some((c, i) => c.image !== ctx.desired.hosts.get(host)!.services.find((s) => s.name === service)!.containers[i]?.image)) pinned.push(host);
+    put(host, svc);
+    ctx.reporter.emit({ type: "warning", host, message: `${service}: back to revision ${rev.rev} (${rev.command}, ${rev.time}): ${svc.containers.map((c) => c.image).join(", ")}` });
   }
-  // The revision pins images by digest or id: the facts must say whether each host has them.
-  await Promise.all(
-    [...targets.keys()].map(async (host) => {
-      ctx.session.facts.set(host, await gatherFacts(ctx.session.transports.get(host)!, factsRequestOf(ctx.desired, host)));
-    }),
-  );
+  if (pinned.length) await regather(pinned);
   const plan = planFor(ctx, "reconfigure");
   if (dryRun) {
     printPlan(ctx, plan, { diffs: true });

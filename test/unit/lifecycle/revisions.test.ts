@@ -63,6 +63,13 @@ describe("revisions", () => {
     assert.match(kinds[1]!, /^recreate: webapp: parameters differ \(image\)/);
   });
 
+  it("keeps the recorded tag while it still names the recorded image on the host, else pins it", () => {
+    const old = revisionFromDesired(webapp("1.0"), new Map([["lading/webapp:1.0", img("sha256:aaa")]]), { rev: 1, time: "t", command: "deploy", host: "h1" });
+    assert.equal(desiredFromRevision(webapp("1.1"), old, new Map([["lading/webapp:1.0", img("sha256:aaa")]])).containers[0]!.image, "lading/webapp:1.0");
+    assert.equal(desiredFromRevision(webapp("1.1"), old, new Map([["lading/webapp:1.0", img("sha256:retagged")]])).containers[0]!.image, "sha256:aaa");
+    assert.equal(desiredFromRevision(webapp("1.1"), old, new Map()).containers[0]!.image, "sha256:aaa");
+  });
+
   function revs(): { r1: Revision; r2: Revision } {
     const r1 = revisionFromDesired(webapp("1.0"), new Map([["lading/webapp:1.0", img("sha256:aaa")]]), { rev: 1, time: "t1", command: "deploy", host: "h1" });
     const r2 = revisionFromDesired(webapp("1.1"), new Map([["lading/webapp:1.1", img("sha256:bbb")]]), { rev: 2, time: "t2", command: "upgrade", host: "h1" });
