@@ -119,7 +119,8 @@ async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Promise<num
     const def = ctx.project.roles.byName.get(service)?.def.upgrade ?? {};
     const svcOf = (host: string): DesiredService => ctx.desired.hosts.get(host)!.services.find((s) => s.name === service)!;
     const first = hostsWith[0]!;
-    if (def.hooks?.before && !(await runHook(ctx, service, "before", first, svcOf(first)))) return finish(false);
+    // rolling: the hook runs while the old release serves (an expand-style migration); offline: after every host stopped.
+    if (def.strategy !== "offline" && def.hooks?.before && !(await runHook(ctx, service, "before", first, svcOf(first)))) return finish(false);
     if (def.strategy === "offline") {
       // Downtime by design: every host of the service stops before the new release starts anywhere.
       emit({ type: "phase", name: `${service}: offline upgrade, stopping every host` });
@@ -132,6 +133,7 @@ async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Promise<num
           if (r.code !== 0) return finish(false);
         }
       }
+      if (def.hooks?.before && !(await runHook(ctx, service, "before", first, svcOf(first)))) return finish(false);
     }
     const phases = phasesOf(hostsWith, def.phases, (h) => ctx.project.inventory.groupsOf(h));
     for (const [i, hosts] of phases.entries()) {
