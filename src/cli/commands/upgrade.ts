@@ -15,7 +15,7 @@ import { parseDuration } from "../../apply/duration.js";
 import { EXIT } from "../exit-codes.js";
 import { planFor, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
-interface UpgradeOptions extends EngineOptions {
+export interface UpgradeOptions extends EngineOptions {
   set?: string[];
 }
 
@@ -79,7 +79,7 @@ function addRecap(into: Map<string, HostRecap>, from: Map<string, HostRecap>): v
   }
 }
 
-async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Promise<number> {
+export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Promise<number> {
   const gateProblems = versionGateProblems(ctx);
   if (gateProblems.length) throw new InputError(gateProblems);
   const plan = planFor(ctx, "reconfigure");

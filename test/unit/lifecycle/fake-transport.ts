@@ -13,14 +13,14 @@ export class FakeTransport implements Transport {
 
   constructor(
     readonly host: string,
-    private readonly answer: (argv: readonly string[], stdin?: string) => Partial<ExecResult> = () => ({}),
+    private readonly answer: (argv: readonly string[], stdin: string | undefined, self: FakeTransport) => Partial<ExecResult> = () => ({}),
   ) {}
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.execs++;
     const stdin = opts.stdin === undefined ? undefined : String(opts.stdin);
     this.calls.push({ argv: [...argv], stdin });
-    return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.answer(argv, stdin) };
+    return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.answer(argv, stdin, this) };
   }
 
   async putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
