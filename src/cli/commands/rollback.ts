@@ -27,7 +27,7 @@ export function register(program: Command): void {
     });
 }
 
-async function runRollback(ctx: EngineContext, service: string, to: number | undefined, dryRun: boolean): Promise<number> {
+export async function runRollback(ctx: EngineContext, service: string, to: number | undefined, dryRun: boolean): Promise<number> {
   const targets = new Map<string, Revision>();
   const missing: string[] = [];
   await Promise.all(
