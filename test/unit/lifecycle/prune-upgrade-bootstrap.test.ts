@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { decidePrune, parseImages, removeImageArgvs, repositoryOf, type HostImage } from "../../../src/lifecycle/prune.js";
 import { hookArgv, parseVersion, phasesOf, tagOf, versionGateProblem } from "../../../src/lifecycle/upgrade.js";
-import { bootstrapSteps, daemonJson, DAEMON_JSON, hostsFileWithBlock, parseProbe, SYSCTL_FILE, sysctlConf, DEFAULT_SYSCTLS, type Probe } from "../../../src/lifecycle/bootstrap.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalTransport } from "../../../src/transport/index.js";
+import { bootstrapSteps, probeHost, daemonJson, DAEMON_JSON, hostsFileWithBlock, parseProbe, SYSCTL_FILE, sysctlConf, DEFAULT_SYSCTLS, type Probe } from "../../../src/lifecycle/bootstrap.js";
 import { container } from "../engine/fixtures.js";
 
 describe("prune-images", () => {
@@ -126,5 +130,21 @@ describe("bootstrap-servers", () => {
     assert.equal(p.files.get(DAEMON_JSON), "{}");
     assert.equal(p.files.get("/etc/hosts"), undefined);
     assert.equal(p.configDirExists, true);
+  });
+  it("the real probe script reads this machine", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lading-probe-"));
+    const t = new LocalTransport({ host: "local", become: false });
+    try {
+      const p = await probeHost(t, "lading-no-such-user", dir);
+      assert.match(p.os, /^[a-z]+$/);
+      assert.equal(p.userExists, false);
+      assert.equal(p.configDirExists, true);
+      assert.equal(typeof p.files.get("/etc/hosts"), "string");
+      assert.equal((await probeHost(t, "root", join(dir, "absent"))).configDirExists, false);
+      assert.equal((await probeHost(t, "root", dir)).userExists, true);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
