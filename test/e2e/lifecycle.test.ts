@@ -187,4 +187,18 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
     }
     await eventually("webapp back through the VIP", 120_000, async () => ((await version(VIP)) === "1.0" ? true : undefined));
   });
+
+  it("destroy --all --yes removes every container, volume and file lading put on the hosts", async () => {
+    const gone = await lading(["destroy", "-d", d.dir, "--all", "--yes"]);
+    assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+    for (const h of LAB_HOSTS) {
+      assert.equal(await onHost(d, h, "docker ps -aq --filter label=lading.managed=true"), "");
+      assert.equal(await onHost(d, h, "docker volume ls -q | grep -E '^(mariadb|rabbitmq)$' || true"), "");
+      // Only the audit entries of the destroy itself stay behind (the audit log is append-only).
+      assert.equal((await onHost(d, h, "find /etc/lading -type f 2>/dev/null || true")).trim(), "/etc/lading/.lading/audit.log");
+    }
+    // The next e2e process starts from empty hosts anyway (resetLabHosts); this one leaves the lab deployed again.
+    const redeploy = await lading(["deploy", "-d", d.dir]);
+    assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
+  });
 });
