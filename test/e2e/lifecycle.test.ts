@@ -57,7 +57,11 @@ function pollVip(): { stop: () => Promise<PollResult> } {
   };
 }
 
-describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2e)", function () {
+// Not yet run on the lab (the lab was busy with CI when this was written): skipped unless
+// LADING_E2E_LIFECYCLE=1, so that it cannot block CI before a first green run. Remove the gate after one.
+const describeLifecycle = process.env.LADING_E2E_LIFECYCLE ? describe : describe.skip;
+
+describeLifecycle("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2e)", function () {
   this.timeout(900_000);
   let d: Deployment;
   before(async () => {
