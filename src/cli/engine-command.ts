@@ -46,10 +46,10 @@ export interface EngineContext {
 }
 
 /** Renders, connects, gathers facts. Unreachable hosts stop the run before any change unless --keep-going. */
-export async function startEngine(command: string, opts: EngineOptions): Promise<EngineContext | undefined> {
+export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState): Promise<EngineContext | undefined> {
   const started = Date.now();
   const project = projectFrom(opts);
-  const desired = renderProject(project, { limit: opts.limit, services: opts.service });
+  const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
   const redact = (s: string): string => redactor.redact(s);
   const reporter = createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
@@ -69,6 +69,8 @@ export async function startEngine(command: string, opts: EngineOptions): Promise
     }
     for (const h of session.unreachable.keys()) desired.hosts.delete(h);
   }
+  // The deploy lock (src/lifecycle/run-lock.ts) is not taken here yet: it must first fold into the facts
+  // round trip, so that a no-op run stays at one round trip per host.
   return { project, desired, session, reporter, redact, started, opts };
 }
 
@@ -118,8 +120,8 @@ export function printPlan(ctx: EngineContext, plan: Plan, opts: { diffs: boolean
 }
 
 /** Runs `body` with an engine context and always closes the connections. */
-export async function withEngine(command: string, opts: EngineOptions, body: (ctx: EngineContext) => Promise<number>): Promise<void> {
-  const ctx = await startEngine(command, opts);
+export async function withEngine(command: string, opts: EngineOptions, body: (ctx: EngineContext) => Promise<number>, render?: (project: Project) => DesiredState): Promise<void> {
+  const ctx = await startEngine(command, opts, render);
   if (!ctx) return;
   try {
     process.exitCode = await body(ctx);
