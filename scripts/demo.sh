@@ -11,6 +11,11 @@ lading lab up
 if [ ! -d .lading/demo ]; then
   mkdir -p .lading
   cp -r examples/lab .lading/demo
+  # A new deployment gets new secrets: it cannot adopt what another one (e.g. the e2e tests) left on the lab
+  # hosts, so their lading containers, volumes and config go first. The hosts' image stores stay.
+  for h in lab1 lab2 lab3; do
+    lading lab exec "$h" -- sh -c 'docker ps -aq --filter label=lading.managed=true | xargs -r docker rm -f >/dev/null; docker volume ls -q | xargs -r docker volume rm -f >/dev/null; rm -rf /etc/lading'
+  done
 fi
 lading genpwd -d .lading/demo
 lading validate -d .lading/demo
