@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { InputError, type Problem } from "../../../src/errors.js";
 import { mergeIni } from "../../../src/overrides/merge-ini.js";
 import { iniOptions, parseIni } from "../../../src/overrides/parse-ini.js";
+import { problemsOf } from "../problems-of.js";
 
 const over = (text: string, file = "override.ini") => ({ file, text });
 const lines = (...l: string[]) => `${l.join("\n")}\n`;
-
-function problemsOf(fn: () => unknown): Problem[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InputError) return err.problems;
-    throw err;
-  }
-  assert.fail("expected an InputError");
-}
 
 const base = lines(
   "# webapp configuration, rendered by lading",

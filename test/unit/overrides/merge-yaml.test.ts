@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parse, stringify } from "yaml";
-import { InputError, type Problem } from "../../../src/errors.js";
 import { deepMerge, isPlainMap } from "../../../src/overrides/deep-merge.js";
 import { mergeJson } from "../../../src/overrides/merge-json.js";
 import { mergeYaml } from "../../../src/overrides/merge-yaml.js";
+import { problemsOf } from "../problems-of.js";
 
 const over = (text: string, file = "override.yml") => ({ file, text });
-
-function problemsOf(fn: () => unknown): Problem[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InputError) return err.problems;
-    throw err;
-  }
-  assert.fail("expected an InputError");
-}
 
 const base = [
   "# rendered by lading",

@@ -3,9 +3,9 @@ import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { InputError, type Problem } from "../../../src/errors.js";
 import type { DeclaredSecrets } from "../../../src/secrets/declared-secrets.js";
 import { generatePasswordsFile, readPasswords } from "../../../src/secrets/passwords-file.js";
+import { problemsOf } from "../problems-of.js";
 
 const declared: DeclaredSecrets = new Map([
   ["database_password", { kind: "password", description: "MariaDB root password", role: "mariadb" }],
@@ -14,16 +14,6 @@ const declared: DeclaredSecrets = new Map([
   ["webapp_secret", { kind: "hex", description: "session key", role: "webapp" }],
   ["deploy_key", { kind: "ssh_key", description: "key to pull backups", role: "webapp" }],
 ]);
-
-function problemsOf(fn: () => unknown): Problem[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InputError) return err.problems;
-    throw err;
-  }
-  assert.fail("expected an InputError");
-}
 
 function writeFile(file: string, text: string, mode = 0o600): void {
   writeFileSync(file, text);
