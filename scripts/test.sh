@@ -8,4 +8,7 @@ npm run --silent build
 npx mocha 'dist/test/unit/**/*.test.js'
 if [ "${LADING_SKIP_E2E:-}" = "1" ]; then exit 0; fi
 node bin/lading.js lab up
-npx mocha --timeout 900000 'dist/test/e2e/**/*.test.js'
+# The lab's own tests stop and cut hosts: they run first, before the shared deployment exists.
+e2e=(dist/test/e2e/lab-cli.test.js dist/test/e2e/lab.test.js)
+for f in dist/test/e2e/*.test.js; do case " ${e2e[*]} " in *" $f "*) ;; *) e2e+=("$f") ;; esac; done
+npx mocha --timeout 900000 "${e2e[@]}"

@@ -10,7 +10,7 @@ import type { DesiredContainer, DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
 import type { Emit } from "./events.js";
 import { gate, mustExec } from "./apply.js";
-import { checkGate } from "./gates.js";
+import { checkGate, readGaleraStatus } from "./gates.js";
 
 /** Where the mariadb image keeps its data (galera.cnf: datadir). */
 export const GALERA_DATADIR = "/var/lib/mysql";
@@ -112,7 +112,13 @@ export interface RecoveryResult {
  * The whole recovery. Refuses when some node is still part of a primary component (not a full outage).
  * `emit` receives phase, step and gate events for the live display.
  */
-export async function recoverGalera(members: GaleraMember[], emit: Emit): Promise<RecoveryResult> {
+export interface RecoveryOptions {
+  /** How many times a running node's state is read before it counts as unreadable. */
+  statusAttempts: number;
+  statusRetryMs: number;
+}
+
+export async function recoverGalera(members: GaleraMember[], emit: Emit, opts: RecoveryOptions = { statusAttempts: 5, statusRetryMs: 2000 }): Promise<RecoveryResult> {
   const name = members[0]!.service.containers[0]!.name;
   const svc = members[0]!.service.name;
   if (!members[0]!.service.containers[0]!.bootstrapCommand) throw new HostError(members[0]!.host, `${name} declares no bootstrap command (containers.${name}.bootstrap.command): cannot start a new primary component`);
@@ -129,13 +135,21 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit): Promis
     }
   };
 
-  // 1. Not a full outage when a node still serves a primary component: that is a job for deploy.
+  // 1. Not a full outage when a node still serves a primary component: that is a job for deploy. A node
+  // that runs but does not answer is not assumed down: stopping a healthy cluster is worse than refusing.
   emit({ type: "phase", name: `${svc} recovery: positions` });
   for (const m of members) {
     if (!m.facts?.containers.get(name)?.running) continue;
-    const g = await checkGate({ kind: "galera", container: name }, { transport: m.transport, service: m.service, expectedMembers: members.length, address: m.address });
-    if (/Primary/.test(g.detail) && !/non-Primary/i.test(g.detail)) {
-      throw new HostError(m.host, `${name} is up and part of a primary component (${g.detail}): the cluster is not down, nothing was changed (lading deploy brings back the members that are down)`);
+    let status = await readGaleraStatus(m.transport, name);
+    for (let attempt = 1; "error" in status && attempt < opts.statusAttempts; attempt++) {
+      await new Promise((r) => setTimeout(r, opts.statusRetryMs));
+      status = await readGaleraStatus(m.transport, name);
+    }
+    if ("error" in status) {
+      throw new HostError(m.host, `${name} is running but its state cannot be read (mysql: ${status.error}): nothing was changed; if mysqld hangs, stop that container (docker stop ${name}) and run lading mariadb-recovery again`);
+    }
+    if (status.clusterStatus === "Primary") {
+      throw new HostError(m.host, `${name} is up and part of a primary component (${status.state}, cluster size ${status.size}): the cluster is not down, nothing was changed (lading deploy brings back the members that are down)`);
     }
   }
   // Running but not primary: stop cleanly, so grastate.dat holds its position.

@@ -52,6 +52,20 @@ function containerOf(g: Gate, svc: DesiredService): string {
   return ("container" in g && g.container) || svc.containers[0]?.name || svc.name;
 }
 
+/** What a Galera node says of itself; `error` when mysqld did not answer (starting, hung, or down). */
+export type GaleraStatus = { state: string; clusterStatus: string; size: number } | { error: string };
+
+/** Reads wsrep_local_state_comment, wsrep_cluster_status and wsrep_cluster_size through `docker exec`, the SQL on stdin. */
+export async function readGaleraStatus(t: Transport, container: string): Promise<GaleraStatus> {
+  const r = await t.exec(docker.exec(container, ["mysql", "--batch", "--skip-column-names"], { interactive: true }), {
+    stdin: "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_size','wsrep_cluster_status');\n",
+    become: true,
+  });
+  if (r.code !== 0) return { error: r.stderr.trim().split("\n")[0] || `exit ${r.code}` };
+  const status = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("\t") as [string, string]));
+  return { state: status.wsrep_local_state_comment ?? "?", clusterStatus: status.wsrep_cluster_status ?? "?", size: Number(status.wsrep_cluster_size ?? 0) };
+}
+
 /** One check of a gate: true when the host is healthy now. */
 export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> {
   const t = ctx.transport;
@@ -67,17 +81,10 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       return { ok: true, detail: "healthy" };
     }
     case "galera": {
-      const r = await t.exec(docker.exec(containerOf(g, ctx.service), ["mysql", "--batch", "--skip-column-names"], { interactive: true }), {
-        stdin: "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_size','wsrep_cluster_status');\n",
-        become: true,
-      });
-      if (r.code !== 0) return { ok: false, detail: `mysql: ${r.stderr.trim().split("\n")[0] ?? "failed"}` };
-      const status = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("\t") as [string, string]));
-      const state = status.wsrep_local_state_comment;
-      const size = Number(status.wsrep_cluster_size ?? 0);
-      const primary = status.wsrep_cluster_status;
-      const ok = state === "Synced" && primary === "Primary" && size >= ctx.expectedMembers;
-      return { ok, detail: `${state ?? "?"}, ${primary ?? "?"}, cluster size ${size}/${ctx.expectedMembers}` };
+      const s = await readGaleraStatus(t, containerOf(g, ctx.service));
+      if ("error" in s) return { ok: false, detail: `mysql: ${s.error}` };
+      const ok = s.state === "Synced" && s.clusterStatus === "Primary" && s.size >= ctx.expectedMembers;
+      return { ok, detail: `${s.state}, ${s.clusterStatus}, cluster size ${s.size}/${ctx.expectedMembers}` };
     }
     case "rabbitmq": {
       const r = await t.exec(docker.exec(containerOf(g, ctx.service), ["rabbitmqctl", "--quiet", "cluster_status", "--formatter", "json"]), { become: true });

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labStartHost, labStopHost } from "../../src/lab/index.js";
-import { ensureDeployed, eventually, lading, LAB_HOSTS, onHost, startTimes, VIP, type Deployment } from "./deployment-fixture.js";
+import { clustersSettled, ensureDeployed, eventually, lading, LAB_HOSTS, onHost, startTimes, VIP, type Deployment } from "./deployment-fixture.js";
 
 async function httpGet(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -177,6 +177,7 @@ describe("deploy examples/lab onto the lab (e2e)", function () {
     } finally {
       await labStartHost("lab3");
       await eventually("lab3 back", 120_000, async () => ((await lading(["plan", "-d", d.dir])).code === 0 ? true : undefined));
+      await clustersSettled(d);
     }
   });
 

@@ -45,8 +45,23 @@ export interface Deployment {
 
 let pending: Promise<Deployment> | undefined;
 
-/** The lab, with examples/lab deployed on it (once). */
-export function ensureDeployed(): Promise<Deployment> {
+/**
+ * The lab, with examples/lab deployed on it (once per process), and its clusters settled: a test file that
+ * follows one which stopped or cut hosts starts from a whole cluster, not from one still rejoining.
+ */
+export async function ensureDeployed(): Promise<Deployment> {
+  const d = await deployOnce();
+  // A test that destroyed the deployment (destroy --all) leaves hosts without lading's containers: deploy again.
+  const counts = await Promise.all(LAB_HOSTS.map((h) => onHost(d, h, "docker ps -aq --filter label=lading.managed=true | wc -l")));
+  if (counts.some((c) => c.trim() === "0")) {
+    const again = await lading(["deploy", "-d", d.dir]);
+    if (again.code !== 0) throw new Error(`deploy after a destroy failed (exit ${again.code}):\n${again.stdout}\n${again.stderr}`);
+  }
+  await clustersSettled(d);
+  return d;
+}
+
+function deployOnce(): Promise<Deployment> {
   pending ??= (async () => {
     const lab = await ensureLab();
     await resetLabHosts();
@@ -110,5 +125,24 @@ export async function eventually<T>(what: string, ms: number, fn: () => Promise<
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Waits until every Galera node is Synced in a Primary component of 3 and RabbitMQ runs 3 nodes, on every host. */
+export async function clustersSettled(d: Deployment, ms = 300_000): Promise<void> {
+  const states = new Map<string, string>();
+  try {
+    await eventually("Galera and RabbitMQ clusters of 3 on every host", ms, async () => {
+      for (const h of LAB_HOSTS) {
+        const r = await sshRun(d.lab, LAB_ADDRESSES[h]!, `docker exec mariadb mysql -N -B -e "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_status','wsrep_cluster_size')"; docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json`);
+        const galera = r.stdout.match(/wsrep_cluster_size\s+(\d+)[\s\S]*wsrep_cluster_status\s+(\S+)[\s\S]*wsrep_local_state_comment\s+(\S+)/);
+        const running = /"running_nodes":\[([^\]]*)\]/.exec(r.stdout)?.[1]?.split(",").length ?? 0;
+        states.set(h, `galera ${galera ? `${galera[3]} ${galera[2]} size ${galera[1]}` : "unreadable"}, rabbitmq ${running} running`);
+        if (!galera || galera[1] !== "3" || galera[2] !== "Primary" || galera[3] !== "Synced" || running !== 3) return undefined;
+      }
+      return true;
+    });
+  } catch (err) {
+    throw new Error(`${String(err)} (${[...states].map(([h, s]) => `${h}: ${s}`).join("; ")})`);
   }
 }

@@ -98,6 +98,44 @@ describe("Galera recovery", function () {
     await assert.rejects(recoverGalera([m], () => undefined), /part of a primary component.*nothing was changed/);
     assert.deepEqual(actions(log), []);
   });
+
+  it("refuses, changing nothing, when a running node does not answer (it is not assumed down)", async () => {
+    const c = container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
+    const log: string[] = [];
+    let asked = 0;
+    const members: GaleraMember[] = ["lab1", "lab2"].map((h, i) => {
+      const f = facts();
+      f.containers.set("mariadb", runningFact(c, "cfg"));
+      const t = new FakeTransport(h, log, (host, argv) => {
+        if (!argv.includes("mysql")) return undefined;
+        if (host === "lab1") return { stdout: "wsrep_cluster_size\t1\nwsrep_cluster_status\tnon-Primary\nwsrep_local_state_comment\tInitialized\n" };
+        asked++;
+        return { code: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (111)\n" };
+      });
+      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [], [c]), transport: t, facts: f };
+    });
+    await assert.rejects(recoverGalera(members, () => undefined, { statusAttempts: 3, statusRetryMs: 1 }), /lab2.*cannot be read \(mysql: ERROR 2002.*nothing was changed/s);
+    assert.equal(asked, 3);
+    assert.deepEqual(actions(log), []);
+  });
+
+  it("stops the nodes that run outside a primary component before reading positions", async () => {
+    const c = container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
+    const log: string[] = [];
+    const f = facts();
+    f.containers.set("mariadb", runningFact(c, "cfg"));
+    let bootstrapped = false;
+    const t = new FakeTransport("lab1", log, (_h, argv) => {
+      if (argv.includes("mysql")) return { stdout: bootstrapped ? "wsrep_cluster_size\t1\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n" : "wsrep_cluster_size\t1\nwsrep_cluster_status\tnon-Primary\nwsrep_local_state_comment\tInitialized\n" };
+      if (argv.includes("cat")) return { stdout: grastate(5) };
+      if (argv.includes("--detach")) bootstrapped = true;
+      return undefined;
+    });
+    const m: GaleraMember = { host: "lab1", address: "10.0.0.1", service: service("mariadb", [], [c], { rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
+    const res = await recoverGalera([m], () => undefined, { statusAttempts: 1, statusRetryMs: 1 });
+    assert.equal(res.bootstrapHost, "lab1");
+    assert.match(actions(log)[0]!, /^lab1: docker stop .*mariadb/);
+  });
 });
 
 describe("gate and ordering parsers", () => {
