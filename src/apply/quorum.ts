@@ -16,6 +16,8 @@ export interface QuorumRefusal {
   degraded: DegradedMember[];
   /** Healthy members the rollout would have restarted. */
   wouldRestart: string[];
+  /** Every member of a Galera cluster is down: starting them would not form a cluster, recovery must. */
+  fullOutage?: boolean;
 }
 
 /** How many members may be down at once so that a majority stays up (at least 1, or nothing could restart). */
@@ -65,6 +67,13 @@ export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<str
       const degraded = degradedMembers(members, container, facts);
       if (!degraded.length) continue;
       const down = new Set(degraded.map((d) => d.host));
+      // Galera after a full outage: no member may simply start (none is safe to bootstrap, or one with older
+      // data would be); only mariadb-recovery picks the node with the newest data.
+      const existing = members.filter((m) => facts.get(m)?.containers.has(container));
+      if (svc.rollout.gate?.kind === "galera" && existing.length > 0 && existing.every((m) => down.has(m) && !facts.get(m)?.containers.get(container)?.running)) {
+        out.push({ service: svc.name, degraded, wouldRestart: [], fullOutage: true });
+        continue;
+      }
       const wouldRestart = members.filter((m) => {
         if (down.has(m)) return false;
         const sp = plan.hosts.get(m)?.services.find((s) => s.service === svc.name);
@@ -78,6 +87,9 @@ export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<str
 }
 
 export function describeRefusal(r: QuorumRefusal): string {
+  if (r.fullOutage) {
+    return `every member of the ${r.service} cluster is down: ${r.degraded.map((d) => `${d.host} (${d.detail})`).join(", ")}; starting them would not form a cluster. Nothing was changed: run lading mariadb-recovery, which bootstraps from the node with the newest data`;
+  }
   const who = r.degraded.map((d) => `${d.host} (${d.detail})`).join(", ");
   return `the ${r.service} cluster is already degraded: ${who}; restarting ${r.wouldRestart.join(", ")} now could lose its quorum. Nothing was changed: bring ${r.degraded.map((d) => d.host).join(", ")} back first (for example lading deploy -l ${r.degraded.map((d) => d.host).join(",")} -s ${r.service}), or after a full outage run lading ${r.service === "mariadb" ? "mariadb-recovery" : "rabbitmq-reset-state"}`;
 }

@@ -39,6 +39,10 @@ describe("mariadb-recovery (e2e)", function () {
 
       const check = await lading(["check", "-d", d.dir]);
       assert.match(check.stdout, /every node of the Galera cluster is down: run lading mariadb-recovery/);
+      const deploy = await lading(["deploy", "-d", d.dir]);
+      assert.equal(deploy.code, 1, deploy.stdout + deploy.stderr);
+      assert.match(deploy.stdout, /every member of the mariadb cluster is down: .*Nothing was changed: run lading mariadb-recovery/);
+      for (const h of LAB_HOSTS) assert.equal((await onHost(d, h, "docker inspect --format '{{.State.Running}}' mariadb")).trim(), "false", `deploy left ${h} down`);
 
       const r = await lading(["mariadb-recovery", "-d", d.dir]);
       console.log(r.stdout.split("\n").filter((l) => /bootstrapping|recovered/.test(l)).map((l) => `      ${l}`).join("\n"));

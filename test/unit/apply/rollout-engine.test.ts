@@ -141,6 +141,23 @@ describe("rollout engine (fake transports)", function () {
     assert.match(halt.reason, /rollout refused: the app cluster is already degraded: h3 \(app is exited\)/);
   });
 
+  it("refuses to start any member of a Galera cluster that is down everywhere, pointing to mariadb-recovery", async () => {
+    const f = factsOf(() => ({ status: "exited", running: false }));
+    const r = await run(desiredOf({ quorum: true, gate: { kind: "galera", container: "app" } }, OLD), healthy, { facts: f });
+    assert.equal(r.ok, false);
+    assert.deepEqual(actions(r.log), []);
+    const halt = r.events.find((e) => e.type === "halt");
+    assert.ok(halt && halt.type === "halt");
+    assert.match(halt.reason, /every member of the app cluster is down: h1 \(app is exited\), h2 \(app is exited\), h3 \(app is exited\).*Nothing was changed: run lading mariadb-recovery/);
+  });
+
+  it("starts a non-Galera quorum service that is down everywhere (RabbitMQ nodes wait for each other)", async () => {
+    const f = factsOf(() => ({ status: "exited", running: false }));
+    const r = await run(desiredOf({ quorum: true }, OLD), healthy, { facts: f });
+    assert.equal(r.ok, true);
+    assert.deepEqual(actions(r.log).sort(), ["h1: docker start app", "h2: docker start app", "h3: docker start app"]);
+  });
+
   it("lets a rollout that only brings the down member back go ahead", async () => {
     const f = factsOf((h) => (h === "h3" ? { status: "exited", running: false } : {}));
     const r = await run(desiredOf({ quorum: true }, OLD), healthy, { facts: f });
