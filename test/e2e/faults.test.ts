@@ -1,0 +1,207 @@
+// Faults on the lab: a host down at the start (--keep-going), a host dying mid-rollout, an SSH connection
+// cut while a file is written, a Galera node partitioned during a rollout, a service image removed under its
+// running container. Each: a clear report, nothing half-done or lost, and a re-run converges. Changed
+// parameters stay changed for the rest of the test process (globals.yml keeps them), so that no test pays
+// for a second rolling restart to put a value back.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { labCutHost, labExec, labHealHost, labStartHost, labStopHost } from "../../src/lab/index.js";
+import { packageRoot } from "../../src/paths.js";
+import { connect } from "../../src/transport/index.js";
+import { clustersSettled, ensureDeployed, eventually, lading, LAB_ADDRESSES, onHost, startTimes, type CliResult, type Deployment } from "./deployment-fixture.js";
+import { sshRun } from "./lab-fixture.js";
+
+/** Sets `key: value` in the deployment's globals.yml (replacing an earlier line of the same key). */
+function setGlobal(d: Deployment, key: string, value: string): void {
+  const file = join(d.dir, "globals.yml");
+  const lines = readFileSync(file, "utf8").split("\n").filter((l) => !l.startsWith(`${key}:`));
+  writeFileSync(file, `${lines.join("\n").trimEnd()}\n${key}: ${value}\n`);
+}
+
+type Event = Record<string, unknown> & { type: string };
+
+/** Runs the CLI with --json and calls `onEvent` for every event as it arrives (to act mid-run). */
+function ladingLive(args: string[], onEvent: (e: Event) => void): Promise<CliResult & { events: Event[] }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(packageRoot, "bin", "lading.js"), ...args, "--json"], {
+      cwd: packageRoot,
+      env: { ...process.env, CI: "true", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const events: Event[] = [];
+    let stdout = "";
+    let stderr = "";
+    let partial = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      partial += d;
+      const lines = partial.split("\n");
+      partial = lines.pop()!;
+      for (const l of lines.filter(Boolean)) {
+        try {
+          const e = JSON.parse(l) as Event;
+          events.push(e);
+          onEvent(e);
+        } catch {
+          // not an event line
+        }
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr, events }));
+  });
+}
+
+async function sshUp(d: Deployment, host: string): Promise<void> {
+  await eventually(`ssh to ${host}`, 60_000, async () => ((await sshRun(d.lab, LAB_ADDRESSES[host]!, "true")).code === 0 ? true : undefined));
+}
+
+const webappIni = (d: Deployment, host: string): Promise<string> => onHost(d, host, "cat /etc/lading/webapp/webapp.ini");
+
+describe("faults on the lab: a clear report, nothing half-done, a re-run converges (e2e)", function () {
+  this.timeout(1_800_000);
+  let d: Deployment;
+  before(async () => {
+    d = await ensureDeployed();
+  });
+
+  it("a host down at the start: with --keep-going the others change and the recap names it; the re-run finishes it", async () => {
+    setGlobal(d, "webapp_message", "kept going without lab3");
+    await labStopHost("lab3");
+    let r: CliResult;
+    try {
+      const refused = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /UNREACHABLE lab3/);
+      assert.match(refused.stdout, /nothing was changed on any host \(use --keep-going/);
+      assert.doesNotMatch(await webappIni(d, "lab1"), /kept going/);
+
+      r = await lading(["reconfigure", "-d", d.dir, "--keep-going"]);
+      assert.match(r.stdout, /UNREACHABLE lab3/);
+      assert.match(r.stdout, /^\s+lab3\s+unreachable/m, r.stdout);
+      assert.match(r.stdout, /^\s+lab1\s+changed/m);
+      for (const h of ["lab1", "lab2"]) assert.match(await webappIni(d, h), /message = kept going without lab3/);
+    } finally {
+      await labStartHost("lab3");
+    }
+    await sshUp(d, "lab3");
+    await clustersSettled(d);
+    const again = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(await webappIni(d, "lab3"), /message = kept going without lab3/);
+    assert.equal((await lading(["plan", "-d", d.dir])).code, 0);
+  });
+
+  it("a host dies while its batch restarts: the rollout halts, the hosts after it are untouched, the re-run finishes", async () => {
+    setGlobal(d, "webapp_message", "survived a dead host");
+    const before = await startTimes(d);
+    const lab3Ini = await webappIni(d, "lab3");
+    let stopped: Promise<void> | undefined;
+    let r: Awaited<ReturnType<typeof ladingLive>>;
+    try {
+      r = await ladingLive(["reconfigure", "-d", d.dir], (e) => {
+        if (!stopped && e.type === "step" && e.host === "lab2" && e.service === "webapp" && e.status === "start") stopped = labStopHost("lab2");
+      });
+      await stopped;
+      assert.ok(stopped, "lab2's webapp batch started");
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const halt = r.events.find((e) => e.type === "halt");
+      assert.ok(halt, `the rollout halted:\n${r.stdout}`);
+      assert.equal(halt.host, "lab2");
+      assert.deepEqual(halt.untouched, ["lab3"]);
+      assert.equal(await webappIni(d, "lab3"), lab3Ini, "lab3 got no new file");
+      assert.equal((await startTimes(d))["lab3/webapp"], before["lab3/webapp"], "lab3's webapp did not restart");
+      assert.match(await webappIni(d, "lab1"), /message = survived a dead host/);
+    } finally {
+      await stopped?.catch(() => undefined);
+      await labStartHost("lab2");
+    }
+    await sshUp(d, "lab2");
+    await clustersSettled(d);
+    const again = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    for (const h of ["lab2", "lab3"]) assert.match(await webappIni(d, h), /message = survived a dead host/);
+    assert.equal((await lading(["plan", "-d", d.dir])).code, 0);
+  });
+
+  it("an SSH connection cut mid-write leaves the old file whole, as the container sees it, and no temporary file", async () => {
+    const path = "/etc/lading/webapp/webapp.ini";
+    const inContainer = async (): Promise<string> => (await labExec("lab1", ["docker", "exec", "webapp", "sha256sum", "/etc/webapp/webapp.ini"])).stdout.split(" ")[0]!;
+    const before = await inContainer();
+    assert.equal(before, createHash("sha256").update(await webappIni(d, "lab1")).digest("hex"));
+    const t = await connect({ name: "lab1", address: LAB_ADDRESSES.lab1, user: "root", key: d.lab.sshKey, knownHosts: d.lab.knownHosts, connection: "ssh", become: false }, { sshConfigFile: "/dev/null" });
+    const temps = async (): Promise<string[]> => (await labExec("lab1", ["sh", "-c", "ls -a /etc/lading/webapp | grep lading-tmp || true"])).stdout.split("\n").filter(Boolean);
+    try {
+      // 256 MiB takes seconds to cross the lab bridge: long enough to cut the session while it flows.
+      const writing = t.putFile(path, Buffer.alloc(256 * 1024 * 1024, 0x78), { mode: "0644" });
+      writing.catch(() => undefined);
+      await eventually("the temporary file to grow", 60_000, async () => ((await temps()).length ? true : undefined));
+      // The host's side of the session dies, as when the network drops it: sshd's session process is killed.
+      await labExec("lab1", ["sh", "-c", "pkill -9 -f 'sshd: root@notty' || true"]);
+      await assert.rejects(writing, /lab1: connection lost|lab1: .*(closed|reset|not connected)/i);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+    await eventually("the cut-off temporary file to be removed", 30_000, async () => ((await temps()).length === 0 ? true : undefined));
+    assert.equal(await inContainer(), before, "the container sees the old file, whole");
+    const check = await lading(["check", "-d", d.dir]);
+    assert.equal(check.code, 0, check.stdout);
+  });
+
+  it("a Galera node partitioned during its rollout: the quorum guard stops the rollout and says why; healed, a re-run converges", async () => {
+    setGlobal(d, "mariadb_max_connections", "1301");
+    let cut: Promise<void> | undefined;
+    let r: Awaited<ReturnType<typeof ladingLive>>;
+    const lab3Cnf = await onHost(d, "lab3", "cat /etc/lading/mariadb/galera.cnf");
+    try {
+      r = await ladingLive(["reconfigure", "-d", d.dir, "-s", "mariadb"], (e) => {
+        if (!cut && e.type === "gate" && e.service === "mariadb" && e.status === "passed") cut = labCutHost("lab3");
+      });
+      await cut;
+      assert.ok(cut, "the first mariadb batch passed its gate");
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const halt = r.events.find((e) => e.type === "halt");
+      assert.ok(halt, `the rollout halted:\n${r.stdout}`);
+      assert.match(String(halt.reason), /lab3/);
+      const restarted = r.events.filter((e) => e.type === "step" && e.service === "mariadb" && e.status === "ok" && /restart|recreate/.test(String(e.kind))).map((e) => e.host);
+      assert.equal(restarted.length, 1, `one node restarted before the guard stopped it: ${restarted.join(", ")}`);
+    } finally {
+      await cut?.catch(() => undefined);
+      await labHealHost("lab3");
+    }
+    assert.equal(await onHost(d, "lab3", "cat /etc/lading/mariadb/galera.cnf"), lab3Cnf, "the partitioned node was not touched");
+    await clustersSettled(d);
+    const again = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    for (const h of ["lab1", "lab2", "lab3"]) assert.match(await onHost(d, h, "cat /etc/lading/mariadb/galera.cnf"), /max_connections\s*=\s*1301/);
+    await clustersSettled(d);
+  });
+
+  it("an image removed under its running container: check reports it, a restart is refused before the container stops", async () => {
+    const image = "lading/memcached:1.0";
+    const id = (await onHost(d, "lab2", `docker inspect --format '{{.Image}}' memcached`)).trim();
+    await onHost(d, "lab2", `docker rmi -f ${image}`);
+    try {
+      assert.equal((await onHost(d, "lab2", "docker inspect --format '{{.State.Running}}' memcached")).trim(), "true");
+      const check = await lading(["check", "-d", d.dir]);
+      assert.equal(check.code, 2, check.stdout);
+      assert.match(check.stdout, /lab2: image lading\/memcached:1\.0 of memcached is gone from the host/);
+
+      setGlobal(d, "memcached_memory_mb", "96");
+      const before = await startTimes(d);
+      const r = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /cannot pull lading\/memcached:1\.0/);
+      assert.match(r.stdout, /images missing, nothing was changed/);
+      assert.deepEqual(await startTimes(d), before, "no container stopped or restarted");
+    } finally {
+      await onHost(d, "lab2", `docker tag ${id} ${image}`);
+    }
+    const again = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal((await lading(["check", "-d", d.dir])).code, 0);
+  });
+});
