@@ -254,7 +254,7 @@ describe("hostile input, secrets and access (e2e)", function () {
   });
 
   it("no secret in lading's output, --json events, plans and diffs, or any sampled command line", () => {
-    assert.ok(commandLines.length > 100, `${commandLines.length} command lines sampled`);
+    assert.ok(commandLines.length > 50, `${commandLines.length} command lines sampled`);
     assert.ok(commandLines.some((l) => /docker/.test(l)), "the sampler saw lading's docker commands");
     for (const o of outputs) assert.deepEqual(leaks(o.text, secrets), [], `${o.what}: no secret`);
     const leaked = commandLines.filter((l) => leaks(l, secrets).length);
