@@ -32,3 +32,18 @@ export function splitHostEntry(entry: string): HostEntry | undefined {
   }
   return { pattern: entry };
 }
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** A DNS name: dot-separated labels of letters, digits and inner hyphens (underscores too, as Ansible allows). */
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
+
+/**
+ * Whether `s` can be a host's address: an IPv4 address, an IPv6 literal or a DNS name. Addresses are
+ * rendered into config files (`bind = {{host.address}}`) and dialled, so anything else (spaces, `;`,
+ * newlines, quotes) is refused at the edge rather than carried into a file or a command.
+ */
+export function isHostAddress(s: string): boolean {
+  if (IPV4.test(s) || DNS_NAME.test(s)) return !/^\d+(\.\d+)*$/.test(s) || IPV4.test(s);
+  return s.includes(":") && IPV6.test(s) && s.split(":").length >= 3;
+}

@@ -67,7 +67,7 @@ export function parseIniInventory(file: string, text: string): RawInventory {
       if (!m) {
         problem(
           indent + 1,
-          "",
+          trimmed,
           `invalid section header ${JSON.stringify(trimmed)}: write [group], [group:children] or [group:vars], ` +
             `with no spaces, ":" or "]" in the group name`,
         );

@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError, type Problem, type SourceLocation } from "../errors.js";
 import { CONNECTION_VARS, GROUP_PRIORITY_VAR, isAnsibleVar } from "./connection-vars.js";
+import { isHostAddress } from "./host-address.js";
 import {
   Inventory,
   type ConnectionField,
@@ -262,10 +263,12 @@ function buildHost(
   let address = name;
   if (chosen.address) {
     const a = chosen.address.value;
-    if ((typeof a === "string" && a.trim() !== "") || typeof a === "number") address = String(a);
-    else bad(chosen.address, `the address must be a host name or an IP address`);
+    if (typeof a === "string" && isHostAddress(a)) address = a;
+    else bad(chosen.address, `the address must be a host name or an IP address, got ${JSON.stringify(a)}`);
   } else if (connection === "local" && raw.format === "yaml") {
     address = "127.0.0.1";
+  } else if (connection === "ssh" && !isHostAddress(name)) {
+    problems.push({ ...source, message: `host "${name}" has no address, and its name is not a host name or an IP address to connect to` });
   }
   let user = DEFAULT_USER;
   if (chosen.user) {

@@ -178,7 +178,7 @@ function compileTemplateFile(file: string, text: string, problems: Problem[]): C
     return compileTemplate(text);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
-    problems.push({ file, line: err.line, column: err.column, message: `template error: ${err.message}` });
+    problems.push({ file, line: err.line, column: err.column, ...(err.path ? { path: err.path } : {}), message: `template error: ${err.message}` });
     return undefined;
   }
 }

@@ -195,7 +195,7 @@ class Renderer {
         parts = tpl.compiled.renderParts(ctx, this.memo);
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
-        this.report({ file: tpl.file, line: err.line, column: err.column, message: err.message }, host.name);
+        this.report({ file: tpl.file, line: err.line, column: err.column, ...(err.path ? { path: err.path } : {}), message: err.message }, host.name);
         return;
       }
       // Concatenated, not joined: a part shared by every host stays one string.

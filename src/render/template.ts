@@ -12,12 +12,16 @@ type Node = hbs.AST.Node;
 type Program = hbs.AST.Program;
 type PathExpression = hbs.AST.PathExpression;
 
-/** A template error with its place in the template (1-based line and column) when known. */
+/**
+ * A template error with its place in the template (1-based line and column) when known, and `path`: the
+ * expression at fault as written (`secrets.db_pasword`, `upper`), so that an error names what to fix.
+ */
 export class TemplateError extends Error {
   constructor(
     message: string,
     readonly line?: number,
     readonly column?: number,
+    readonly path?: string,
   ) {
     super(message);
     this.name = "TemplateError";
@@ -147,7 +151,14 @@ function explainParseError(raw: string): string {
 }
 
 function refuse(node: Node, message: string): TemplateError {
-  return new TemplateError(message, node.loc?.start.line, node.loc ? node.loc.start.column + 1 : undefined);
+  return new TemplateError(message, node.loc?.start.line, node.loc ? node.loc.start.column + 1 : undefined, expressionOf(node));
+}
+
+/** The name a statement or expression is written with ({{name ...}}, {{#name}}, {{> name}}), if it has one. */
+function expressionOf(node: Node): string | undefined {
+  const named = node as { path?: Node; name?: Node };
+  const target = node.type === "PathExpression" ? node : (named.path ?? named.name);
+  return target?.type === "PathExpression" ? (target as PathExpression).original : undefined;
 }
 
 /** Whether any path in `node` has a `../`. */
@@ -479,7 +490,7 @@ function compilePath(path: PathExpression, scope: Scope, strict: boolean): Read 
   // Names the shortest part of the path that is missing: {{host.nmae}} -> "host.nmae", {{a.b.c}} -> "a".
   const missing = (upTo: number): TemplateError => {
     const shown = `${"../".repeat(depth)}${parts.slice(0, upTo + 1).join(".")}`;
-    return new TemplateError(`missing value "${shown}": not a parameter, secret, computed value or context key`, line, column);
+    return new TemplateError(`missing value "${shown}": not a parameter, secret, computed value or context key`, line, column, shown);
   };
 
   if (path.data) {

@@ -32,7 +32,7 @@ describe("invalid inventories", () => {
     ["connection var in lading vars (YAML)", "inventory.yml", "hosts:\n  lab1:\n    address: 10.0.0.1\n    vars: { ansible_port: 2222 }\n", ['4:13 hosts/lab1/vars/ansible_port: "ansible_port" is a connection setting: write it as hosts/lab1/port']],
     ["bad range [3:1] (INI)", "multinode", "[control]\ncontrol[3:1]\n", ["2:1 [control]/control[3:1]: host range [3:1]: begin must not exceed end"]],
     ["unterminated quote (INI)", "multinode", "[control]\nctl1 motd=\"hello\n", ['2:11 [control]: cannot read host line: no closing quotation (")']],
-    ["section with a bad name (INI)", "multinode", "[control nodes]\nctl1\n[web]\nweb1\n", ['1:1 : invalid section header "[control nodes]": write [group], [group:children] or [group:vars], with no spaces, ":" or "]" in the group name']],
+    ["section with a bad name (INI)", "multinode", "[control nodes]\nctl1\n[web]\nweb1\n", ['1:1 [control nodes]: invalid section header "[control nodes]": write [group], [group:children] or [group:vars], with no spaces, ":" or "]" in the group name']],
     ["section of unknown type (INI)", "multinode", "[control:host]\nctl1\n", ['1:1 [control:host]: section [control:host] has unknown type "host" (use :children or :vars)']],
     ["cycle in children (INI)", "multinode", "[a:children]\nb\n[b:children]\na\n", ["2:1 [a:children]/b: group children form a cycle: a -> b -> a"]],
     ["undefined child group (INI)", "multinode", "[mariadb:children]\ncontrl\n", ['2:1 [mariadb:children]/contrl: section [mariadb:children] includes undefined group "contrl"']],

@@ -311,14 +311,14 @@ export const INVALID_CASES: InvalidCase[] = [
     name: "a template reads a name nobody declares",
     files: userRole("notes", "", { template: "# notes on {{host.name}}\ncolour = {{notes_colour}}\n" }),
     problems: [
-      { file: "roles/notes/templates/notes.conf.hbs", line: 2, column: 12, message: "missing value \"notes_colour\": not a parameter, secret, computed value or context key (rendering for hosts n1, n2, n3)" },
+      { file: "roles/notes/templates/notes.conf.hbs", line: 2, column: 12, path: "notes_colour", message: "missing value \"notes_colour\": not a parameter, secret, computed value or context key (rendering for hosts n1, n2, n3)" },
     ],
   },
   {
     name: "a template calls an unknown helper",
     files: userRole("notes", "", { template: "# notes\nname = {{upper host.name}}\n" }),
     problems: [
-      { file: "roles/notes/templates/notes.conf.hbs", line: 2, column: 8, message: "template error: unknown helper \"upper\": templates are logic-less (each, if, unless only)" },
+      { file: "roles/notes/templates/notes.conf.hbs", line: 2, column: 8, path: "upper", message: "template error: unknown helper \"upper\": templates are logic-less (each, if, unless only)" },
     ],
   },
   {

@@ -51,3 +51,47 @@ describe("quoteArgv", () => {
     );
   });
 });
+
+/** Runs a command line with `<shell> -c` and returns the arguments a NUL-separated printer received. */
+function argvSeenBy(shell: string, commandLine: string): string[] {
+  const result = spawnSync(shell, ["-c", commandLine]);
+  assert.equal(result.status, 0, result.stderr.toString());
+  const out = result.stdout.toString("utf8");
+  return out === "" ? [] : out.slice(0, -1).split("\0");
+}
+
+// A fixed script that prints its positional parameters NUL-separated (with none, printf prints one empty
+// field: hence at least one argument below), run as `sh -c SCRIPT sh ARGS...`:
+// the pattern remote pipelines use, with every value a separate argument.
+const PRINT_NUL = ["sh", "-c", `printf '%s\\0' "$@"`, "sh"];
+
+describe("quoteArgv under bash and sh, NUL-separated (properties)", function () {
+  this.timeout(120_000);
+  // Any string but NUL (which no argument can carry); unicode, newlines, quotes and every metacharacter included.
+  const arg = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 30 }),
+    fc.constantFrom(";", "|", "&", "&&", "`id`", "$(touch /tmp/lading-pwned)", "'", '"', "\\", "\n", " ", "*", "?", "-e", "--", "~", "!", "$?", "ü ✓"),
+    fc.array(fc.constantFrom(";", "|", "&", "`", "$", "(", ")", "'", '"', "\\", "\n", " ", "*", "-", "!", "{", "}", "#", "=", "~", "\t", "<", ">"), { maxLength: 12 }).map((a) => a.join("")),
+  ).filter((s) => !s.includes("\0"));
+
+  for (const shell of ["/bin/bash", "/bin/sh"]) {
+    it(`${shell} -c on the quoted argv gives back exactly the argv`, () => {
+      fc.assert(
+        fc.property(fc.array(arg, { minLength: 1, maxLength: 6 }), (args) => {
+          assert.deepEqual(argvSeenBy(shell, quoteArgv([...PRINT_NUL, ...args])), args);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+
+  it("a quoted argument never ends the command: whatever follows a quoted value is still an argument", () => {
+    fc.assert(
+      fc.property(arg, arg, (a, b) => {
+        // `printf ... A B` where A and B are quoted: exactly two arguments, whatever A holds.
+        assert.deepEqual(argvSeenBy("/bin/bash", `${quoteArgv(PRINT_NUL)} ${quoteArg(a)} ${quoteArg(b)}`), [a, b]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
