@@ -135,10 +135,11 @@ export async function clustersSettled(d: Deployment, ms = 300_000): Promise<void
     await eventually("Galera and RabbitMQ clusters of 3 on every host", ms, async () => {
       for (const h of LAB_HOSTS) {
         const r = await sshRun(d.lab, LAB_ADDRESSES[h]!, `docker exec mariadb mysql -N -B -e "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_status','wsrep_cluster_size')"; docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json`);
-        const galera = r.stdout.match(/wsrep_cluster_size\s+(\d+)[\s\S]*wsrep_cluster_status\s+(\S+)[\s\S]*wsrep_local_state_comment\s+(\S+)/);
+        const galera = new Map([...r.stdout.matchAll(/^(wsrep_\w+)\t(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
         const running = /"running_nodes":\[([^\]]*)\]/.exec(r.stdout)?.[1]?.split(",").length ?? 0;
-        states.set(h, `galera ${galera ? `${galera[3]} ${galera[2]} size ${galera[1]}` : "unreadable"}, rabbitmq ${running} running`);
-        if (!galera || galera[1] !== "3" || galera[2] !== "Primary" || galera[3] !== "Synced" || running !== 3) return undefined;
+        const [state, status, size] = ["wsrep_local_state_comment", "wsrep_cluster_status", "wsrep_cluster_size"].map((k) => galera.get(k));
+        states.set(h, `galera ${state ?? "?"} ${status ?? "?"} size ${size ?? "?"}, rabbitmq ${running} running`);
+        if (size !== "3" || status !== "Primary" || state !== "Synced" || running !== 3) return undefined;
       }
       return true;
     });
