@@ -83,7 +83,8 @@ export function problemsFrom(validate: ValidateFunction, value: unknown, source:
  */
 function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((e) => !["oneOf", "anyOf", "if"].includes(e.keyword));
-  const chosen = specific.length ? specific : errors;
+  // A bad key name comes twice: the inner error (with propertyName) and "property name must be valid".
+  const chosen = (specific.length ? specific : errors).filter((e) => e.keyword !== "propertyNames");
   const seen = new Set<string>();
   return chosen.filter((e) => {
     const k = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
@@ -104,6 +105,10 @@ function pointerToPath(pointer: string): PathSegment[] {
 
 function toProblem(e: ErrorObject, source: YamlSource, base: PathSegment[]): Problem {
   const path = [...base, ...pointerToPath(e.instancePath)];
+  if (e.propertyName !== undefined) {
+    // The key itself is wrong (propertyNames): point at the key, and name it.
+    return source.problem([...path, e.propertyName], `key "${e.propertyName}" ${e.message ?? "is not a valid name"}`, { key: true });
+  }
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);

@@ -15,6 +15,9 @@ export function checkPasswordsText(file: string, text: string, declared: Declare
       const secret = declared.get(name);
       if (secret && !isBlankSecret(value) && !hasShapeOfKind(value as SecretValue, secret.kind)) {
         problems.push(source.problem([name], `must be ${describeShape(secret.kind)}`));
+      } else if (secret && typeof value === "string" && /[\0-\x1f\x7f]/.test(value)) {
+        // One line: rabbitmqctl and mysql read a password as a line of stdin, and a newline would cut it.
+        problems.push(source.problem([name], `contains a control character (newline, tab, ...): a ${secret.kind} is one line of printable characters`));
       }
     }
   }

@@ -137,7 +137,7 @@ export async function openSshClient(
               : "";
             refusal =
               `host key of ${where} is not known: ${presented} is not in ${settings.knownHostsFiles.join(", ")}${others}. ` +
-              `Check the fingerprint and add it, or accept new host keys (acceptNewHostKeys)`;
+              `Check the fingerprint and add it to known_hosts, or run again with --accept-new-host-keys`;
             verify(false);
             return;
           }

@@ -214,6 +214,16 @@ describe("passwords.yml", () => {
       ]);
     });
 
+    it("refuses a password with a newline or another control character, naming it and its line", () => {
+      generatePasswordsFile(file, declared);
+      const text = readFileSync(file, "utf8").replace(/^rabbitmq_password: .*$/m, 'rabbitmq_password: "first line\\nsecond line $(touch /tmp/x)"');
+      writeFile(file, text);
+      const problems = problemsOf(() => readPasswords(file, declared));
+      assert.deepEqual(problems.map((p) => [p.path, p.line]), [["rabbitmq_password", text.split("\n").findIndex((l) => l.startsWith("rabbitmq_password:")) + 1]]);
+      assert.match(problems[0]!.message, /control character.*one line/);
+      assert.doesNotMatch(JSON.stringify(problems), /second line/);
+    });
+
     it("treats an empty string, null and an ssh pair without private key as not generated", () => {
       const pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOn lading";
       writeFile(
