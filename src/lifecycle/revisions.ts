@@ -178,7 +178,7 @@ while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "$#" -gt 0 ] && shift
 for ref in "$@"; do
-  info=$(docker image inspect --format '{{.Id}} {{join .RepoDigests " "}}' "$ref" 2>/dev/null) || continue
+  info=$(docker image inspect --format '{{.Id}} {{range .RepoDigests}}{{.}} {{end}}' "$ref" 2>/dev/null) || continue
   printf '@@image %s %s\\n' "$ref" "$info"
 done
 printf '@@end\\n'

@@ -111,7 +111,7 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
     process.stderr.write(`      (through the VIP during the rollback: ${seen.ok} answers, ${seen.failed} failed, longest gap ${seen.longestGapMs} ms)\n`);
     assert.ok(seen.longestGapMs < VIP_GAP_MS, `the VIP did not answer for ${seen.longestGapMs} ms`);
     const h = await lading(["history", "-d", d.dir, "-s", "webapp", "--json"]);
-    const lab2 = h.stdout.trim().split("\n").map((l) => JSON.parse(l) as { host: string; rev: number; command: string; running: boolean }).filter((r) => r.host === "lab2");
+    const lab2 = h.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; host: string; rev: number; command: string; running: boolean }).filter((r) => r.type === "revision" && r.host === "lab2");
     assert.deepEqual(lab2.map((r) => [r.rev, r.running]), [[1, true], [2, false], [3, true]]);
     assert.match(lab2[2]!.command, /^rollback --to 1$/);
   });
@@ -168,7 +168,7 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
     for (const h of LAB_HOSTS) await onHost(d, h, "test ! -e /etc/docker/daemon.json || ! grep -q live-restore /etc/docker/daemon.json");
   });
 
-  it("destroy --service webapp shows its plan, then removes everything of it while Galera and RabbitMQ keep running; deploy brings it back", async () => {
+  it("destroy --service webapp shows its plan, then removes everything of it while Galera and RabbitMQ keep running; ", async () => {
     const dry = await lading(["destroy", "-d", d.dir, "-s", "webapp"]);
     assert.equal(dry.code, 2, dry.stdout + dry.stderr);
     assert.match(dry.stdout, /drop-database +webapp/);
@@ -194,24 +194,29 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
       const cluster = JSON.parse(await onHost(d, "lab3", "docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json")) as { running_nodes: string[] };
       assert.equal(cluster.running_nodes.length, 3);
       assert.equal(await version(VIP), undefined);
+    } catch (err) {
+      // The next test removes everything and redeploys once (a deploy costs minutes of the CI budget); a
+      // failure here must still leave the cluster whole for it.
+      await lading(["deploy", "-d", d.dir]);
+      throw err;
+    }
+  });
+
+  it("destroy --all --yes removes every container, volume and file lading put on the hosts; deploy brings it all back", async () => {
+    try {
+      const gone = await lading(["destroy", "-d", d.dir, "--all", "--yes"]);
+      assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+      for (const h of LAB_HOSTS) {
+        assert.equal(await onHost(d, h, "docker ps -aq --filter label=lading.managed=true"), "");
+        assert.equal(await onHost(d, h, "docker volume ls -q | grep -E '^(mariadb|rabbitmq)$' || true"), "");
+        // Only the audit entries of the destroy itself stay behind (the audit log is append-only).
+        assert.equal((await onHost(d, h, "find /etc/lading -type f 2>/dev/null || true")).trim(), "/etc/lading/.lading/audit.log");
+      }
     } finally {
+      // The e2e files after this one reuse the deployment: leave it running.
       const redeploy = await lading(["deploy", "-d", d.dir]);
       assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
     }
     await eventually("webapp back through the VIP", 120_000, async () => ((await version(VIP)) === "1.0" ? true : undefined));
-  });
-
-  it("destroy --all --yes removes every container, volume and file lading put on the hosts", async () => {
-    const gone = await lading(["destroy", "-d", d.dir, "--all", "--yes"]);
-    assert.equal(gone.code, 0, gone.stdout + gone.stderr);
-    for (const h of LAB_HOSTS) {
-      assert.equal(await onHost(d, h, "docker ps -aq --filter label=lading.managed=true"), "");
-      assert.equal(await onHost(d, h, "docker volume ls -q | grep -E '^(mariadb|rabbitmq)$' || true"), "");
-      // Only the audit entries of the destroy itself stay behind (the audit log is append-only).
-      assert.equal((await onHost(d, h, "find /etc/lading -type f 2>/dev/null || true")).trim(), "/etc/lading/.lading/audit.log");
-    }
-    // The next e2e process starts from empty hosts anyway (resetLabHosts); this one leaves the lab deployed again.
-    const redeploy = await lading(["deploy", "-d", d.dir]);
-    assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
   });
 });
