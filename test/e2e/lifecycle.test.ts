@@ -140,6 +140,10 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
     assert.equal(status.code, 2, status.stdout + status.stderr);
     assert.match(status.stdout, /lab3: locked by ann@elsewhere \(pid 4242 on elsewhere\) running "deploy" since 2020-01-01T00:00:00.000Z/);
     assert.match(status.stdout, /lab1: free/);
+    // A read-only command takes no lock but says who holds one.
+    const plan = await lading(["plan", "-d", d.dir]);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout + plan.stderr, /warning lab3: lab3: locked by ann@elsewhere/);
     const refused = await lading(["reconfigure", "-d", d.dir]);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
     assert.match(refused.stdout + refused.stderr, /locked by ann@elsewhere.*looks stale/);
