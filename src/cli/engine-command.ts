@@ -82,7 +82,7 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   const held = hold.heldLocks();
   if (policy === "none") {
     // The facts read the lock file anyway: say so when another run may be changing what this one reads.
-    if (command !== "lock status") for (const h of held) reporter.emit({ type: "warning", host: h.host, message: `${h.verdict.message}; what this run reads may be changing` });
+    if (command !== "lock status") for (const h of held) reporter.emit({ type: "warning", message: `${h.verdict.message}; what this run reads may be changing` });
     return ctx;
   }
   hold.observe(reporter);
