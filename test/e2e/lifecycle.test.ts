@@ -172,7 +172,7 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
     for (const h of LAB_HOSTS) await onHost(d, h, "test ! -e /etc/docker/daemon.json || ! grep -q live-restore /etc/docker/daemon.json");
   });
 
-  it("destroy --service webapp shows its plan, then removes everything of it while Galera and RabbitMQ keep running; ", async () => {
+  it("destroy --service webapp shows its plan, then removes everything of it while Galera and RabbitMQ keep running", async () => {
     const dry = await lading(["destroy", "-d", d.dir, "-s", "webapp"]);
     assert.equal(dry.code, 2, dry.stdout + dry.stderr);
     assert.match(dry.stdout, /drop-database +webapp/);
