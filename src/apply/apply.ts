@@ -33,6 +33,12 @@ export interface ApplyInput {
    * Without it, vipLast services roll in inventory order.
    */
   hostParams?: Map<string, Record<string, unknown>>;
+  /**
+   * lading's state file of each host as the run changes it. Given, it is updated in place and not written:
+   * the run writes it once, with its revisions, audit entries and lock release, in its last exec per host
+   * (src/lifecycle/run-lock.ts). Absent, the state comes from the facts and is written when the apply ends.
+   */
+  state?: Map<string, HostStateFile>;
 }
 
 export interface ApplyResult {
@@ -46,8 +52,8 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
   const { plan, emit } = input;
   const recap = new Map<string, HostRecap>();
   for (const h of plan.hosts.keys()) recap.set(h, { host: h, ok: 0, changed: 0, failed: 0, unreachable: false, skipped: false });
-  const state = new Map<string, HostStateFile>();
-  for (const [h, f] of input.facts) state.set(h, structuredClone(f.state));
+  const state = input.state ?? new Map<string, HostStateFile>();
+  if (!input.state) for (const [h, f] of input.facts) state.set(h, structuredClone(f.state));
 
   const transport = (host: string): Transport => {
     const t = input.transports.get(host);
@@ -214,7 +220,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
     for (const r of recap.values()) if (r.changed === 0 && r.failed === 0) r.skipped = true;
     return { ok: false, recap };
   } finally {
-    await flushState(input, state);
+    if (!input.state) await flushState(input, state);
   }
   for (const r of recap.values()) r.ok = r.failed === 0 ? 1 : 0;
   return { ok: true, recap };

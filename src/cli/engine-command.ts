@@ -11,6 +11,7 @@ import type { DesiredState } from "../render/desired.js";
 import { secretStrings } from "../render/render.js";
 import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
+import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
 import { createReporter, type Reporter } from "./reporter.js";
@@ -23,6 +24,7 @@ export interface EngineOptions extends DeploymentOptions {
   json?: boolean;
   keepGoing?: boolean;
   serial?: string;
+  breakLock?: boolean;
 }
 
 export function withEngineOptions(cmd: Command): Command {
@@ -32,13 +34,18 @@ export function withEngineOptions(cmd: Command): Command {
     .option("-f, --forks <n>", "hosts worked on at once", "10")
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
+    .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
     .option("--json", "one JSON event per line instead of progress output");
 }
 
 export interface EngineContext {
+  /** The command as the lock and audit log name it (e.g. "deploy", "prune-images --dry-run"). */
+  command: string;
   project: Project;
   desired: DesiredState;
   session: Session;
+  /** The deploy lock, lading's state file as the run changes it, its revisions and audit entries. */
+  hold: RunHold;
   reporter: Reporter;
   redact: (s: string) => string;
   started: number;
@@ -69,9 +76,52 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
     }
     for (const h of session.unreachable.keys()) desired.hosts.delete(h);
   }
-  // The deploy lock (src/lifecycle/run-lock.ts) is not taken here yet: it must first fold into the facts
-  // round trip, so that a no-op run stays at one round trip per host.
-  return { project, desired, session, reporter, redact, started, opts };
+  const hold = new RunHold(command, desired.hosts.values(), session.facts, redact);
+  const ctx: EngineContext = { command, project, desired, session, hold, reporter, redact, started, opts };
+  const policy = lockPolicyOf(command);
+  const held = hold.heldLocks();
+  if (policy === "none") {
+    // The facts read the lock file anyway: say so when another run may be changing what this one reads.
+    if (command !== "lock status") for (const h of held) reporter.emit({ type: "warning", message: `${h.verdict.message}; what this run reads may be changing` });
+    return ctx;
+  }
+  hold.observe(reporter);
+  if (held.length && !opts.breakLock) return refuse(ctx, held.map((h) => h.verdict.message), "another run holds the deploy lock");
+  if (policy === "now" || (held.length && opts.breakLock)) {
+    const taken = await hold.acquire(session.transports, { breakLock: opts.breakLock });
+    if (!taken.ok) return refuse(ctx, taken.problems, "the deploy lock could not be taken");
+    if (held.length) reporter.emit({ type: "warning", message: `--break-lock: took over the deploy lock of ${held.map((h) => h.host).join(", ")}` });
+  }
+  return ctx;
+}
+
+/** Reports why the run stops before any change, closes the connections and sets the exit code. */
+async function refuse(ctx: EngineContext, problems: string[], why: string): Promise<undefined> {
+  for (const p of problems) ctx.reporter.emit({ type: "warning", message: p });
+  ctx.reporter.emit({ type: "warning", message: `${why}: nothing was changed on any host (lading lock status shows the holders; --break-lock takes a stale lock over)` });
+  ctx.reporter.emit({ type: "recap", hosts: [...ctx.desired.hosts.keys()].map((h) => recapOf(h, false)), ms: Date.now() - ctx.started, ok: false });
+  ctx.reporter.finish();
+  await ctx.session.close();
+  process.exitCode = EXIT.failed;
+  return undefined;
+}
+
+/**
+ * Takes the deploy lock before a command's first change (a no-op run never takes it). False, with the reasons
+ * reported, when another run holds a host or changed one since the facts.
+ */
+export async function lockForChanges(ctx: EngineContext): Promise<boolean> {
+  const taken = await ctx.hold.acquire(ctx.session.transports, { breakLock: ctx.opts.breakLock });
+  if (taken.ok) return true;
+  for (const p of taken.problems) ctx.reporter.emit({ type: "warning", message: p });
+  ctx.reporter.emit({ type: "warning", message: "the deploy lock could not be taken: nothing was changed on any host" });
+  return false;
+}
+
+/** Records a revision of every service of the run's hosts that changed, for the run's final write. */
+export async function recordRunRevisions(ctx: EngineContext, revisionCommand?: string): Promise<void> {
+  const recorded = await ctx.hold.recordRevisions(ctx.session.transports, ctx.desired.hosts.values(), revisionCommand ?? ctx.command);
+  for (const r of recorded) ctx.reporter.emit({ type: "step", host: r.host, service: r.service, kind: "revision", target: `${r.service} revision ${r.rev}`, reason: "recorded", status: "ok" });
 }
 
 function recapOf(host: string, unreachable: boolean): HostRecap {
@@ -84,14 +134,21 @@ export function planFor(ctx: EngineContext, mode: PlanMode): Plan {
   return plan;
 }
 
-/** Applies a plan and prints the recap; returns the exit code. */
-export async function applyAndRecap(ctx: EngineContext, plan: Plan): Promise<number> {
+/**
+ * Applies a plan and prints the recap; returns the exit code. A plan with changes takes the deploy lock first,
+ * and a successful apply records the revisions (`revisionCommand` names them, default the command).
+ */
+export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionCommand?: string): Promise<number> {
   let ok = true;
   let recap: HostRecap[];
   if (!hasChanges(plan)) {
     recap = [...plan.hosts.keys()].map((h) => ({ ...recapOf(h, false), ok: 1 }));
+  } else if (!(await lockForChanges(ctx))) {
+    ok = false;
+    recap = [...plan.hosts.keys()].map((h) => ({ ...recapOf(h, false), skipped: true }));
   } else {
     const res = await applyPlan({
+      state: ctx.hold.state,
       plan,
       desired: ctx.desired,
       facts: ctx.session.facts,
@@ -104,6 +161,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan): Promise<num
     });
     ok = res.ok;
     recap = [...res.recap.values()];
+    if (ok) await recordRunRevisions(ctx, revisionCommand);
   }
   for (const h of ctx.session.unreachable.keys()) recap.push(recapOf(h, true));
   ctx.reporter.emit({ type: "stats", hosts: Object.fromEntries(ctx.session.stats()) });
@@ -126,7 +184,20 @@ export async function withEngine(command: string, opts: EngineOptions, body: (ct
   try {
     process.exitCode = await body(ctx);
   } finally {
+    // The run's last exec per host: state file, revisions, audit entries, lock release.
+    const execsBefore = totalExecs(ctx.session);
+    const failures = await ctx.hold.finish(ctx.session.transports);
+    for (const f of failures) ctx.reporter.emit({ type: "warning", message: f });
+    // The final exec counts too: the last stats event of a run is its whole cost.
+    if (totalExecs(ctx.session) !== execsBefore) ctx.reporter.emit({ type: "stats", hosts: Object.fromEntries(ctx.session.stats()) });
+    if (failures.length) process.exitCode = EXIT.failed;
     ctx.reporter.finish();
     await ctx.session.close();
   }
+}
+
+function totalExecs(session: Session): number {
+  let n = 0;
+  for (const s of session.stats().values()) n += s.execs;
+  return n;
 }

@@ -7,7 +7,10 @@ import { parseFacts, type HostFacts } from "./parse.js";
 /** Files larger than this are compared by hash only (config files are far smaller). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 
-// Sections are marked @@name. Files: "F mode user:group uid:gid size" then the base64 content, "H ..." then a sha256
+// Sections are marked @@name. Beside the state file: the deploy lock's content (read, never taken: a run that
+// turns out to change nothing then costs no second round trip) and the audit log's size, which a run that
+// changes something later checks has not moved while it takes the lock (src/lifecycle/run-lock.ts).
+// Files: "F mode user:group uid:gid size" then the base64 content, "H ..." then a sha256
 // for big files, "M" when missing, in the order of the paths given.
 export const FACTS_SCRIPT = `
 max=$1; state=$2; shift 2
@@ -35,7 +38,12 @@ printf '@@volumes\\n'
 docker volume ls --quiet 2>/dev/null
 printf '@@state\\n'
 if [ -f "$state" ]; then base64 -w0 -- "$state"; fi
-printf '\\n@@end\\n'
+d=\${state%/*}
+printf '\\n@@lock\\n'
+if [ -f "$d/lock" ]; then base64 -w0 -- "$d/lock"; fi
+printf '\\n@@audit\\n'
+if [ -f "$d/audit.log" ]; then stat -c %s -- "$d/audit.log"; else printf '0\\n'; fi
+printf '@@end\\n'
 `;
 
 export interface FactsRequest {

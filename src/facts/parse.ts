@@ -32,6 +32,8 @@ export interface ContainerFact {
 /** What lading recorded on the host: registrations done, and (later) revisions. */
 export interface HostStateFile {
   registrations?: Record<string, string>;
+  /** The newest revision recorded per service (src/lifecycle/revisions.ts), to number and skip the next. */
+  revisions?: Record<string, { rev: number; fingerprint: string }>;
   /** Config hash each container last (re)started with, tied to its container id. */
   containers?: Record<string, { id: string; configHash: string }>;
   [k: string]: unknown;
@@ -45,6 +47,10 @@ export interface HostFacts {
   containers: Map<string, ContainerFact>;
   volumes: Set<string>;
   state: HostStateFile;
+  /** The deploy lock file's content when another run holds (or left) it; undefined when free. */
+  lock?: string;
+  /** Size of the audit log in bytes: it grows with every run that changes the host. */
+  auditBytes?: number;
 }
 
 /** `repo` and `repo:tag` and `repo@digest` forms, so a requested reference finds its image. */
@@ -144,5 +150,8 @@ export function parseFacts(out: string, req: FactsRequest): HostFacts {
       state = {};
     }
   }
-  return { engineVersion: engine === "NONE" || engine === "" ? null : engine, files, images, containers, volumes, state };
+  const lockText = (s.get("lock") ?? []).join("").trim();
+  const lock = lockText ? Buffer.from(lockText, "base64").toString("utf8") : undefined;
+  const auditBytes = Number((s.get("audit") ?? [])[0]?.trim() ?? "0") || 0;
+  return { engineVersion: engine === "NONE" || engine === "" ? null : engine, files, images, containers, volumes, state, lock, auditBytes };
 }

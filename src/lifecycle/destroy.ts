@@ -124,6 +124,7 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
     const containers = state.containers ?? {};
     for (const c of svc?.containers ?? []) delete containers[c.name];
     for (const [key, r] of reloads) if (key.startsWith(`${h.name}/`)) containers[r.stateKey] = { id: r.id, configHash: r.configHash };
+    if (state.revisions && service in state.revisions) delete state.revisions[service];
     if (JSON.stringify(state) !== JSON.stringify(f.state)) steps.push({ kind: "forget-state", host: h.name, service, stateFile: h.stateFile, state, reason: `lading's records of ${service}` });
   }
   return { service, steps, warnings };

@@ -12,11 +12,15 @@ export interface HostImage {
 }
 
 // Every image with its tags and digests, then the image id of every container (all of them, not only lading's).
+// A failed listing fails the script: an empty answer must never read as "no images". ({{range}}, not {{join}}:
+// Docker 20.10's templates refuse to join RepoTags.)
 export const IMAGES_SCRIPT = `
+images=$(docker image ls --quiet --no-trunc) || exit 3
+containers=$(docker ps --all --quiet) || exit 3
 printf '@@images\\n'
-docker image ls --quiet --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{join .RepoTags ","}} {{join .RepoDigests ","}}'
+if [ -n "$images" ]; then docker image inspect --format '{{.Id}} {{range .RepoTags}}{{.}},{{end}} {{range .RepoDigests}}{{.}},{{end}}' $(printf '%s\\n' $images | sort -u) || exit 3; fi
 printf '@@used\\n'
-docker ps --all --quiet | xargs -r docker inspect --format '{{.Image}}'
+if [ -n "$containers" ]; then docker inspect --format '{{.Image}}' $containers || exit 3; fi
 printf '@@end\\n'
 `;
 

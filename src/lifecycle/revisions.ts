@@ -178,7 +178,7 @@ while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "$#" -gt 0 ] && shift
 for ref in "$@"; do
-  info=$(docker image inspect --format '{{.Id}} {{join .RepoDigests " "}}' "$ref" 2>/dev/null) || continue
+  info=$(docker image inspect --format '{{.Id}} {{range .RepoDigests}}{{.}} {{end}}' "$ref" 2>/dev/null) || continue
   printf '@@image %s %s\\n' "$ref" "$info"
 done
 printf '@@end\\n'
@@ -308,4 +308,38 @@ export function revisionFromRunning(svc: DesiredService, facts: HostFacts, meta:
     files.push({ path: f.path, mode: ff.mode, owner: ff.ownerIds, content: ff.content.toString("utf8") });
   }
   return { rev: meta.rev, time: meta.time, command: meta.command, service: svc.name, host: meta.host, images, containers, files };
+}
+
+/** What lading's state file keeps of the newest revision of each service on a host. */
+export type RecordedRevisions = Record<string, { rev: number; fingerprint: string }>;
+
+/**
+ * The revisions to record after a run, per service of a host, from what the state file says was recorded last
+ * (no read of the revision files): a new one only where the service differs from it. Returns the revisions
+ * and the state file's updated record. Pure.
+ */
+export function nextRevisions(
+  host: string,
+  services: DesiredService[],
+  recorded: RecordedRevisions | undefined,
+  images: Map<string, ImageFact>,
+  meta: { time: string; command: string },
+): { revisions: Revision[]; recorded: RecordedRevisions } {
+  const out: Revision[] = [];
+  const next: RecordedRevisions = { ...(recorded ?? {}) };
+  for (const svc of services) {
+    if (!svc.containers.length) continue;
+    const last = next[svc.name];
+    const rev = revisionFromDesired(svc, images, { rev: (last?.rev ?? 0) + 1, time: meta.time, command: meta.command, host });
+    const fingerprint = revisionFingerprint(rev);
+    if (last?.fingerprint === fingerprint) continue;
+    out.push(rev);
+    next[svc.name] = { rev: rev.rev, fingerprint };
+  }
+  return { revisions: out, recorded: next };
+}
+
+/** The file a revision is kept in on its host, as the run's final exec writes it (0600: it holds secrets). */
+export function revisionFileContent(rev: Revision): string {
+  return `${JSON.stringify(rev, null, 2)}\n`;
 }

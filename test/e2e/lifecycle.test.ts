@@ -1,6 +1,6 @@
 // Day 2 on the lab: upgrade webapp 1.0 -> 1.1 while it answers through the VIP, history, prune-images that
 // keeps the rollback image, rollback, an upgrade stopped by a missing image, the deploy lock and audit log,
-// and destroy --service webapp (then a redeploy brings it back).
+// bootstrap-servers' plan on running hosts, and destroy --service webapp (then a redeploy brings it back).
 import assert from "node:assert/strict";
 import { labExec } from "../../src/lab/index.js";
 import { ensureDeployed, eventually, lading, LAB_ADDRESSES, LAB_HOSTS, onHost, startTimes, VIP, type Deployment } from "./deployment-fixture.js";
@@ -57,11 +57,7 @@ function pollVip(): { stop: () => Promise<PollResult> } {
   };
 }
 
-// Not yet run on the lab (the lab was busy with CI when this was written): skipped unless
-// LADING_E2E_LIFECYCLE=1, so that it cannot block CI before a first green run. Remove the gate after one.
-const describeLifecycle = process.env.LADING_E2E_LIFECYCLE ? describe : describe.skip;
-
-describeLifecycle("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2e)", function () {
+describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2e)", function () {
   this.timeout(900_000);
   let d: Deployment;
   before(async () => {
@@ -115,7 +111,7 @@ describeLifecycle("day 2 on the lab: upgrade, history, prune, rollback, lock, de
     process.stderr.write(`      (through the VIP during the rollback: ${seen.ok} answers, ${seen.failed} failed, longest gap ${seen.longestGapMs} ms)\n`);
     assert.ok(seen.longestGapMs < VIP_GAP_MS, `the VIP did not answer for ${seen.longestGapMs} ms`);
     const h = await lading(["history", "-d", d.dir, "-s", "webapp", "--json"]);
-    const lab2 = h.stdout.trim().split("\n").map((l) => JSON.parse(l) as { host: string; rev: number; command: string; running: boolean }).filter((r) => r.host === "lab2");
+    const lab2 = h.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; host: string; rev: number; command: string; running: boolean }).filter((r) => r.type === "revision" && r.host === "lab2");
     assert.deepEqual(lab2.map((r) => [r.rev, r.running]), [[1, true], [2, false], [3, true]]);
     assert.match(lab2[2]!.command, /^rollback --to 1$/);
   });
@@ -144,6 +140,10 @@ describeLifecycle("day 2 on the lab: upgrade, history, prune, rollback, lock, de
     assert.equal(status.code, 2, status.stdout + status.stderr);
     assert.match(status.stdout, /lab3: locked by ann@elsewhere \(pid 4242 on elsewhere\) running "deploy" since 2020-01-01T00:00:00.000Z/);
     assert.match(status.stdout, /lab1: free/);
+    // A read-only command takes no lock but says who holds one.
+    const plan = await lading(["plan", "-d", d.dir]);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout + plan.stderr, /warning: lab3: locked by ann@elsewhere.*what this run reads may be changing/);
     const refused = await lading(["reconfigure", "-d", d.dir]);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
     assert.match(refused.stdout + refused.stderr, /locked by ann@elsewhere.*looks stale/);
@@ -159,7 +159,20 @@ describeLifecycle("day 2 on the lab: upgrade, history, prune, rollback, lock, de
     assert.ok(entries.some((e) => e.command === "rollback" && e.kind === "recreate"));
   });
 
-  it("destroy --service webapp shows its plan, then removes everything of it while Galera and RabbitMQ keep running; deploy brings it back", async () => {
+  it("bootstrap-servers --dry-run on the running lab hosts: daemon.json (live-restore) and one engine restart per host", async () => {
+    // Only the plan: the lab's engines run under the lab's own init (no systemd, no init script with the lab's
+    // runtime flags), so a real engine restart here would break the shared lab.
+    const dry = await lading(["bootstrap-servers", "-d", d.dir, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    for (const h of LAB_HOSTS) {
+      assert.match(dry.stdout, new RegExp(`^${h}: write /etc/docker/daemon.json \\(daemon.json: (missing|content differs)\\)$`, "m"));
+      assert.match(dry.stdout, new RegExp(`^${h}: restart-engine .*live-restore`, "m"));
+      assert.doesNotMatch(dry.stdout, new RegExp(`^${h}: install-engine`, "m"));
+    }
+    for (const h of LAB_HOSTS) await onHost(d, h, "test ! -e /etc/docker/daemon.json || ! grep -q live-restore /etc/docker/daemon.json");
+  });
+
+  it("destroy --service webapp shows its plan, then removes everything of it while Galera and RabbitMQ keep running", async () => {
     const dry = await lading(["destroy", "-d", d.dir, "-s", "webapp"]);
     assert.equal(dry.code, 2, dry.stdout + dry.stderr);
     assert.match(dry.stdout, /drop-database +webapp/);
@@ -185,24 +198,29 @@ describeLifecycle("day 2 on the lab: upgrade, history, prune, rollback, lock, de
       const cluster = JSON.parse(await onHost(d, "lab3", "docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json")) as { running_nodes: string[] };
       assert.equal(cluster.running_nodes.length, 3);
       assert.equal(await version(VIP), undefined);
+    } catch (err) {
+      // The next test removes everything and redeploys once (a deploy costs minutes of the CI budget); a
+      // failure here must still leave the cluster whole for it.
+      await lading(["deploy", "-d", d.dir]);
+      throw err;
+    }
+  });
+
+  it("destroy --all --yes removes every container, volume and file lading put on the hosts; deploy brings it all back", async () => {
+    try {
+      const gone = await lading(["destroy", "-d", d.dir, "--all", "--yes"]);
+      assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+      for (const h of LAB_HOSTS) {
+        assert.equal(await onHost(d, h, "docker ps -aq --filter label=lading.managed=true"), "");
+        assert.equal(await onHost(d, h, "docker volume ls -q | grep -E '^(mariadb|rabbitmq)$' || true"), "");
+        // Only the audit entries of the destroy itself stay behind (the audit log is append-only).
+        assert.equal((await onHost(d, h, "find /etc/lading -type f 2>/dev/null || true")).trim(), "/etc/lading/.lading/audit.log");
+      }
     } finally {
+      // The e2e files after this one reuse the deployment: leave it running.
       const redeploy = await lading(["deploy", "-d", d.dir]);
       assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
     }
     await eventually("webapp back through the VIP", 120_000, async () => ((await version(VIP)) === "1.0" ? true : undefined));
-  });
-
-  it("destroy --all --yes removes every container, volume and file lading put on the hosts", async () => {
-    const gone = await lading(["destroy", "-d", d.dir, "--all", "--yes"]);
-    assert.equal(gone.code, 0, gone.stdout + gone.stderr);
-    for (const h of LAB_HOSTS) {
-      assert.equal(await onHost(d, h, "docker ps -aq --filter label=lading.managed=true"), "");
-      assert.equal(await onHost(d, h, "docker volume ls -q | grep -E '^(mariadb|rabbitmq)$' || true"), "");
-      // Only the audit entries of the destroy itself stay behind (the audit log is append-only).
-      assert.equal((await onHost(d, h, "find /etc/lading -type f 2>/dev/null || true")).trim(), "/etc/lading/.lading/audit.log");
-    }
-    // The next e2e process starts from empty hosts anyway (resetLabHosts); this one leaves the lab deployed again.
-    const redeploy = await lading(["deploy", "-d", d.dir]);
-    assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
   });
 });

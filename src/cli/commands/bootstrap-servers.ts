@@ -9,7 +9,7 @@ import { renderProject } from "../../model/project.js";
 import { bootstrapSteps, probeHost, runBootstrapStep, type BootstrapStep } from "../../lifecycle/bootstrap.js";
 import { forEachHost } from "../../transport/index.js";
 import { EXIT } from "../exit-codes.js";
-import { withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
+import { lockForChanges, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
 interface BootstrapOptions extends EngineOptions {
   user?: string;
@@ -38,6 +38,7 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
     for (const [host, steps] of planned) for (const s of steps) process.stdout.write(`${host}: ${s.kind} ${"path" in s ? s.path : s.argv.join(" ")} (${s.reason})\n`);
     return EXIT.ok;
   }
+  if ([...planned.values()].some((steps) => steps.length) && !(await lockForChanges(ctx))) return EXIT.failed;
   const run = async (host: string, s: BootstrapStep): Promise<void> => {
     const target = "path" in s ? s.path : s.argv.slice(0, 2).join(" ");
     ctx.reporter.emit({ type: "step", host, kind: s.kind, target, reason: s.reason, status: "start" });

@@ -7,7 +7,7 @@ import { InputError } from "../../errors.js";
 import { renderProject } from "../../model/project.js";
 import { applyDestroy, destroyAllPlan, destroyPlan, formatDestroyPlan, type DestroyPlan } from "../../lifecycle/destroy.js";
 import { EXIT } from "../exit-codes.js";
-import { withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
+import { lockForChanges, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
 interface DestroyOptions extends EngineOptions {
   all?: boolean;
@@ -44,6 +44,7 @@ async function runDestroy(ctx: EngineContext, opts: DestroyOptions): Promise<num
     process.stdout.write("nothing was done: run again with --yes to destroy\n");
     return EXIT.changes;
   }
+  if (!(await lockForChanges(ctx))) return EXIT.failed;
   const ok = await applyDestroy(plan, ctx.session.transports, ctx.project.secrets, (e) => ctx.reporter.emit(e));
   const recap = new Map([...ctx.desired.hosts.keys()].map((h) => [h, { host: h, ok: 0, changed: 0, failed: 0, unreachable: ctx.session.unreachable.has(h), skipped: false }]));
   for (const s of plan.steps) recap.get(s.host)!.changed++;

@@ -1,6 +1,6 @@
 // lock status: who holds the deploy lock of each host, since when, running what, and whether it looks stale.
+// The facts command reads the lock file already: this costs one round trip per host, like any read.
 import type { Command } from "commander";
-import { lockFileOf, lockStatus } from "../../lifecycle/lock.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
@@ -10,16 +10,13 @@ export function register(program: Command): void {
     .description("show who holds the deploy lock on each host; exit 2 when any host is locked")
     .action((opts: EngineOptions) =>
       withEngine("lock status", opts, async (ctx) => {
-        const files = new Map([...ctx.desired.hosts.values()].map((h) => [h.name, lockFileOf(h.stateFile)]));
-        const status = await lockStatus(ctx.session.transports, files);
-        let locked = false;
-        for (const host of [...status.keys()].sort()) {
-          const held = status.get(host);
-          if (held) locked = true;
-          if (opts.json) process.stdout.write(`${JSON.stringify({ type: "lock", host, locked: !!held, lock: held?.lock, stale: held?.verdict.stale })}\n`);
-          else process.stdout.write(`${held ? held.verdict.message : `${host}: free`}\n`);
+        const held = new Map(ctx.hold.heldLocks().map((h) => [h.host, h]));
+        for (const host of [...ctx.desired.hosts.keys()].sort()) {
+          const h = held.get(host);
+          if (opts.json) process.stdout.write(`${JSON.stringify({ type: "lock", host, locked: !!h, lock: h?.lock, stale: h?.verdict.stale })}\n`);
+          else process.stdout.write(`${h ? h.verdict.message : `${host}: free`}\n`);
         }
-        return locked ? EXIT.changes : EXIT.ok;
+        return held.size ? EXIT.changes : EXIT.ok;
       }),
     );
 }

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { readRevisions } from "../../lifecycle/revisions.js";
 import { decidePrune, listImages, removeImageArgvs, repositoryOf } from "../../lifecycle/prune.js";
 import { EXIT } from "../exit-codes.js";
-import { withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
+import { lockForChanges, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
 interface PruneOptions extends EngineOptions {
   dryRun?: boolean;
@@ -18,6 +18,8 @@ export function register(program: Command): void {
 }
 
 async function runPrune(ctx: EngineContext, dryRun: boolean): Promise<number> {
+  // A rollback must not find its image gone mid-way: removing holds the deploy lock.
+  if (!dryRun && !(await lockForChanges(ctx))) return EXIT.failed;
   const allServices = ctx.project.roles.roles.map((r) => r.def.name);
   let failed = false;
   const repositories = new Set<string>();

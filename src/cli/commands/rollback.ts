@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { factsRequestOf } from "../../engine/session.js";
 import { gatherFacts } from "../../facts/gather.js";
-import { desiredFromRevision, readRevisions, recordRevisions, rollbackTarget, type Revision } from "../../lifecycle/revisions.js";
+import { desiredFromRevision, readRevisions, rollbackTarget, type Revision } from "../../lifecycle/revisions.js";
 import { EXIT } from "../exit-codes.js";
 import { applyAndRecap, planFor, printPlan, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 import { InputError } from "../../errors.js";
@@ -70,10 +70,6 @@ export async function runRollback(ctx: EngineContext, service: string, to: numbe
     printPlan(ctx, plan, { diffs: true });
     return EXIT.ok;
   }
-  const code = await applyAndRecap(ctx, plan);
-  if (code === EXIT.ok) {
-    const revs = [...new Set([...targets.values()].map((r) => r.rev))].join(", ");
-    await recordRevisions(ctx.session.transports, [...ctx.desired.hosts.values()].map((h) => ({ ...h, services: h.services.filter((s) => s.name === service) })), `rollback --to ${revs}`);
-  }
-  return code;
+  // The apply records the revision it puts back as a new one (in its final write), named after the rollback.
+  return applyAndRecap(ctx, plan, `rollback --to ${[...new Set([...targets.values()].map((r) => r.rev))].join(", ")}`);
 }

@@ -9,11 +9,11 @@ import { InputError, type Problem } from "../../errors.js";
 import { renderProject } from "../../model/project.js";
 import { hasChanges, type HostPlan, type Plan } from "../../plan/plan.js";
 import type { DesiredService } from "../../render/desired.js";
-import { recordRevisions, readRevisions, revisionFromRunning, revisionIsRunning, writeRevision } from "../../lifecycle/revisions.js";
+import { revisionFromRunning } from "../../lifecycle/revisions.js";
 import { applySets, hookArgv, phasesOf, tagOf, versionGateProblem } from "../../lifecycle/upgrade.js";
 import { parseDuration } from "../../apply/duration.js";
 import { EXIT } from "../exit-codes.js";
-import { planFor, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
+import { lockForChanges, planFor, recordRunRevisions, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
 export interface UpgradeOptions extends EngineOptions {
   set?: string[];
@@ -97,7 +97,9 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
     return ok && ctx.session.unreachable.size === 0 ? EXIT.ok : EXIT.failed;
   };
   if (!hasChanges(plan)) return finish(true);
-  const base = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, secrets: ctx.project.secrets, emit, forks: Number(ctx.opts.forks) };
+  if (!(await lockForChanges(ctx))) return finish(false);
+  // One state for every apply of the upgrade, written once at the end with the revisions (src/lifecycle/run-lock.ts).
+  const base = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, secrets: ctx.project.secrets, emit, forks: Number(ctx.opts.forks), state: ctx.hold.state };
 
   // 1. Every new image on every host before anything changes: one missing image stops the upgrade here.
   const pullPlan: Plan = { ...plan, hosts: new Map([...plan.hosts].map(([h, hp]) => [h, { ...hp, services: [] }])) };
@@ -108,7 +110,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
   }
 
   // 2. What runs now, recorded once, so that a rollback has a target even for a service deployed before revisions.
-  await recordBaseline(ctx);
+  recordBaseline(ctx);
 
   // 3. Service by service in dependency order: hook before, phases of hosts, hook after.
   const order: string[] = [];
@@ -150,8 +152,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
   }
 
   // 4. Each host records the release it now runs.
-  const recorded = await recordRevisions(ctx.session.transports, ctx.desired.hosts.values(), opts.set?.length ? `upgrade --set ${opts.set.join(" ")}` : "upgrade");
-  for (const r of recorded) emit({ type: "step", host: r.host, service: r.service, kind: "revision", target: `${r.service} revision ${r.rev}`, reason: "release recorded", status: "ok" });
+  await recordRunRevisions(ctx, opts.set?.length ? `upgrade --set ${opts.set.join(" ")}` : "upgrade");
   return finish(true);
 }
 
@@ -171,20 +172,20 @@ async function runHook(ctx: EngineContext, service: string, when: "before" | "af
   return ok;
 }
 
-/** Records what runs now as a revision wherever no recorded revision matches it. */
-async function recordBaseline(ctx: EngineContext): Promise<void> {
-  await Promise.all(
-    [...ctx.desired.hosts.values()].map(async (h) => {
-      const t = ctx.session.transports.get(h.name);
-      const f = ctx.session.facts.get(h.name);
-      if (!t || !f) return;
-      const { revisions } = await readRevisions(t, h.stateFile, h.services.map((s) => s.name));
-      for (const svc of h.services) {
-        const mine = revisions.filter((r) => r.service === svc.name);
-        if (mine.some((r) => revisionIsRunning(r, f))) continue;
-        const rev = revisionFromRunning(svc, f, { rev: Math.max(0, ...mine.map((r) => r.rev)) + 1, time: new Date().toISOString(), command: "running before upgrade", host: h.name });
-        if (rev) await writeRevision(t, h.stateFile, rev);
-      }
-    }),
-  );
+/**
+ * Queues a revision of what runs now for every service that has none recorded yet (deployed by a lading that
+ * did not record revisions), so that the first upgrade has something to roll back to. No round trip: the facts
+ * hold the containers' parameters and the config files.
+ */
+function recordBaseline(ctx: EngineContext): void {
+  for (const h of ctx.desired.hosts.values()) {
+    const f = ctx.session.facts.get(h.name);
+    const recorded = ctx.hold.state.get(h.name)?.revisions ?? {};
+    if (!f) continue;
+    for (const svc of h.services) {
+      if (recorded[svc.name]) continue;
+      const rev = revisionFromRunning(svc, f, { rev: 1, time: new Date().toISOString(), command: "running before upgrade", host: h.name });
+      if (rev) ctx.hold.queueRevision(rev);
+    }
+  }
 }

@@ -20,7 +20,22 @@ export class FakeTransport implements Transport {
     this.stats.execs++;
     const stdin = opts.stdin === undefined ? undefined : String(opts.stdin);
     this.calls.push({ argv: [...argv], stdin });
-    return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.answer(argv, stdin, this) };
+    return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.ownScript(argv, stdin), ...this.answer(argv, stdin, this) };
+  }
+
+  /** lading's lock and final-write scripts, as a host would answer them: the lock is free, the records land in `files`. */
+  private ownScript(argv: readonly string[], stdin: string | undefined): Partial<ExecResult> {
+    if (argv[3] === "lading-lock") return { stdout: argv[4] === "release" ? "RELEASED\n" : "TAKEN\n" };
+    if (argv[3] !== "lading-finish") return {};
+    const lines = (stdin ?? "").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^([WA]) (?:([0-7]+) )?(\/.*)$/.exec(lines[i]!);
+      if (!m) continue;
+      const content = Buffer.from(lines[++i] ?? "", "base64").toString("utf8");
+      const before = m[1] === "A" ? (this.files.get(m[3]!)?.content ?? "") : "";
+      this.files.set(m[3]!, { content: before + content, mode: m[2] ?? "0600" });
+    }
+    return { stdout: "DONE\n" };
   }
 
   async putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {

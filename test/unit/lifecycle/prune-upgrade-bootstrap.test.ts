@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { decidePrune, parseImages, removeImageArgvs, repositoryOf, type HostImage } from "../../../src/lifecycle/prune.js";
+import { decidePrune, listImages, parseImages, removeImageArgvs, repositoryOf, type HostImage } from "../../../src/lifecycle/prune.js";
 import { hookArgv, parseVersion, phasesOf, tagOf, versionGateProblem } from "../../../src/lifecycle/upgrade.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalTransport } from "../../../src/transport/index.js";
@@ -32,6 +32,36 @@ describe("prune-images", () => {
       "lading/webapp:0.8 keep: used by a container",
     ]);
   });
+  it("lists images for real through a docker that answers as 20.10 does (no {{join}} on RepoTags), and fails when docker fails", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "lading-fake-docker-"));
+    // Docker 20.10 refuses {{join .RepoTags ","}} ("wrong type for value"): the fake refuses any join.
+    writeFileSync(join(bin, "docker"), `#!/bin/sh
+case "$*" in
+  *join*) echo "template parsing error: wrong type for value; expected []string" >&2; exit 1 ;;
+  "image ls --quiet --no-trunc") [ -e "${bin}/broken" ] && exit 1; printf 'sha256:a\\nsha256:a\\nsha256:b\\n' ;;
+  "ps --all --quiet") printf 'c1\\n' ;;
+  "image inspect"*) printf 'sha256:a lading/webapp:1.0,lading/webapp:latest, \\nsha256:b  \\n' ;;
+  "inspect --format {{.Image}} c1") printf 'sha256:a\\n' ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+`);
+    chmodSync(join(bin, "docker"), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    const t = new LocalTransport({ host: "h", become: false });
+    try {
+      const listed = await listImages(t);
+      assert.deepEqual(listed.images, [{ id: "sha256:a", tags: ["lading/webapp:1.0", "lading/webapp:latest"], digests: [] }, { id: "sha256:b", tags: [], digests: [] }]);
+      assert.deepEqual([...listed.used], ["sha256:a"]);
+      writeFileSync(join(bin, "broken"), "");
+      await assert.rejects(listImages(t), /listing images failed/);
+    } finally {
+      process.env.PATH = path;
+      await t.close();
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
   it("parses the listing and removes a many-tagged image tag by tag", () => {
     const out = "@@images\nsha256:a lading/webapp:1.0,lading/webapp:latest reg/lading/webapp@sha256:d\nsha256:b  \n@@used\nsha256:a\n@@end\n";
     const p = parseImages(out);

@@ -7,7 +7,7 @@ import { runRollback } from "../../../src/cli/commands/rollback.js";
 import type { EngineContext } from "../../../src/cli/engine-command.js";
 import type { HostFacts } from "../../../src/facts/parse.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
-import { revisionFromDesired, type Revision } from "../../../src/lifecycle/revisions.js";
+import { revisionFingerprint, revisionFromDesired, type Revision } from "../../../src/lifecycle/revisions.js";
 import { applySets } from "../../../src/lifecycle/upgrade.js";
 import { configHashOf } from "../../../src/plan/plan.js";
 import { sha256 } from "../../../src/docker/commands.js";
@@ -15,6 +15,7 @@ import { packageRoot } from "../../../src/paths.js";
 import { copyDeployment, removeDeployment, writeFakePasswords } from "../model/deployment-fixture.js";
 import { facts, fileFact, runningFact } from "../engine/fixtures.js";
 import { FakeTransport } from "./fake-transport.js";
+import { RunHold } from "../../../src/lifecycle/run-lock.js";
 
 describe("rollback flow (fake hosts)", () => {
   let dir: string;
@@ -55,6 +56,8 @@ describe("rollback flow (fake hosts)", () => {
         revisionFromDesired(one.hosts.get(h.name)!.services[0]!, new Map([["lading/webapp:1.0", img("sha256:one")]]), { rev: 1, time: "t1", command: "deploy", host: h.name }),
         revisionFromDesired(svc, new Map([["lading/webapp:1.1", img("sha256:two")]]), { rev: 2, time: "t2", command: "upgrade", host: h.name }),
       ]);
+      // The state file names the newest revision, as the upgrade's final write left it.
+      f.state = { ...f.state, revisions: { webapp: { rev: 2, fingerprint: revisionFingerprint(revisions.get(h.name)![1]!) } } };
       const printed = (self: FakeTransport): string =>
         [...revisions.get(h.name)!.map((r) => ({ path: `/etc/lading/.lading/revisions/webapp/${r.rev}.json`, content: JSON.stringify(r) })), ...[...self.files].map(([path, x]) => ({ path, content: x.content }))]
           .filter((x) => x.path.includes("/revisions/"))
@@ -79,6 +82,8 @@ describe("rollback flow (fake hosts)", () => {
     }
     const events: RunEvent[] = [];
     const ctx = {
+      command: "rollback",
+      hold: new RunHold("rollback", desired.hosts.values(), hostFacts),
       project,
       desired,
       session: { transports, facts: hostFacts, unreachable: new Map(), stats: () => new Map(), close: async () => undefined },
@@ -88,6 +93,7 @@ describe("rollback flow (fake hosts)", () => {
       opts: { forks: "10" },
     } as unknown as EngineContext;
     assert.equal(await runRollback(ctx, "webapp", undefined, false), 0, JSON.stringify(events.filter((e) => e.type === "halt" || e.type === "warning")));
+    await ctx.hold.finish(ctx.session.transports);
     assert.deepEqual(order, ["lab1 stop", "lab1 run lading/webapp:1.0", "lab2 stop", "lab2 run lading/webapp:1.0", "lab3 stop", "lab3 run lading/webapp:1.0"]);
     for (const t of transports.values()) {
       const rec = t.files.get("/etc/lading/.lading/revisions/webapp/3.json");

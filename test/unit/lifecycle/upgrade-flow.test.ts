@@ -14,6 +14,7 @@ import { packageRoot } from "../../../src/paths.js";
 import { copyDeployment, removeDeployment, writeFakePasswords } from "../model/deployment-fixture.js";
 import { facts, fileFact, runningFact } from "../engine/fixtures.js";
 import { FakeTransport } from "./fake-transport.js";
+import { RunHold } from "../../../src/lifecycle/run-lock.js";
 
 describe("upgrade flow (fake hosts)", () => {
   let dir: string;
@@ -67,6 +68,8 @@ describe("upgrade flow (fake hosts)", () => {
     );
     const events: RunEvent[] = [];
     const ctx = {
+      command: "upgrade",
+      hold: new RunHold("upgrade", desired.hosts.values(), hostFacts),
       project,
       desired,
       session: { transports, facts: hostFacts, unreachable: new Map(), stats: () => new Map(), close: async () => undefined },
@@ -75,15 +78,18 @@ describe("upgrade flow (fake hosts)", () => {
       started: Date.now(),
       opts: { forks: "10" },
     } as unknown as EngineContext;
+    ctx.hold.observe(ctx.reporter);
     return { ctx, transports, events };
   }
 
   it("a new image missing on one host stops the upgrade before any change on any host", async () => {
     const { ctx, transports } = setup((host, argv) => (argv[1] === "pull" && host === "lab2" ? { code: 1, stderr: "manifest unknown" } : undefined));
     assert.equal(await runUpgrade(ctx, { forks: "10", set: ["webapp_tag=1.1"] }), 1);
+    await ctx.hold.finish(ctx.session.transports);
     for (const t of transports.values()) {
-      assert.deepEqual(t.commands().filter((c) => !c.startsWith("docker pull")), [], `${t.host} ran only pulls`);
-      assert.equal(t.files.size, 0);
+      // The deploy lock taken and released, the pull tried: nothing else.
+      assert.deepEqual(t.calls.filter((c) => c.argv[1] !== "pull").map((c) => c.argv[3]), ["lading-lock", "lading-finish"], `${t.host} ran only pulls`);
+      assert.deepEqual([...t.files.keys()], ["/etc/lading/.lading/audit.log"], "only the audit entries of the pulls");
     }
   });
 
@@ -94,6 +100,7 @@ describe("upgrade flow (fake hosts)", () => {
       return undefined;
     });
     assert.equal(await runUpgrade(ctx, { forks: "10", set: ["webapp_tag=1.1"] }), 0);
+    await ctx.hold.finish(ctx.session.transports);
     assert.deepEqual(order.slice(0, 3).map((x) => x.split(" ")[1]), ["pull", "pull", "pull"]);
     assert.deepEqual(order.slice(3), ["lab1 stop", "lab1 run", "lab2 stop", "lab2 run", "lab3 stop", "lab3 run"]);
     for (const t of transports.values()) {
