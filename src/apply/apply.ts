@@ -16,7 +16,7 @@ import { batchesOf } from "./rollout.js";
 import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals } from "./quorum.js";
 import { revertHost } from "./revert.js";
 import { findVipHolder, holderLast } from "./vip.js";
-import { lbServersOf, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
+import { lbServersOf, serversLeftInMaintenance, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
 
 export interface ApplyInput {
   plan: Plan;
@@ -96,6 +96,14 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       const g = lbSvc?.rollout.gate;
       const container = lbSvc ? mainContainerOf(lbSvc) : undefined;
       if (lbSvc && t && container && g?.kind === "haproxy" && input.facts.get(h.name)?.containers.get(container)?.running) loadBalancers.push({ host: h.name, transport: t, container, socket: g.socket });
+    }
+
+    // A run that died mid-rollout (its stale lock was broken to get here) may have left a host in maintenance.
+    if ([...input.facts.values()].some((f) => f.lock !== undefined)) {
+      for (const left of await serversLeftInMaintenance(loadBalancers)) {
+        const failures = await setLbState([left], "ready");
+        emit({ type: "warning", host: left.lb.host, message: failures.length ? `cannot put ${left.proxy}/${left.server} back in rotation: ${failures.join("; ")}` : `${left.proxy}/${left.server} was left in maintenance by the run that died: back in rotation` });
+      }
     }
 
     // 1. Every image on every host first: a missing image stops the run before any change.

@@ -41,3 +41,14 @@ export async function setLbState(servers: LbServer[], state: "maint" | "ready"):
   );
   return failures;
 }
+
+/** Servers in maintenance on any load balancer (HAProxy's status MAINT, also "MAINT (via ...)"). */
+export async function serversLeftInMaintenance(lbs: LoadBalancer[]): Promise<LbServer[]> {
+  const found = await Promise.all(
+    lbs.map(async (lb) => {
+      const rows = (await haproxyStat(lb.transport, lb.container, lb.socket)) ?? [];
+      return rows.filter((r) => r.server !== "FRONTEND" && r.server !== "BACKEND" && r.status.startsWith("MAINT")).map((r) => ({ lb, proxy: r.proxy, server: r.server }));
+    }),
+  );
+  return found.flat();
+}

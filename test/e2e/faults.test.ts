@@ -1,5 +1,5 @@
-// Faults on the lab: a host down at the start (--keep-going), a host dying mid-rollout, an SSH connection
-// cut while a file is written, a Galera node partitioned during a rollout, a service image removed under its
+// Faults on the lab: a host down at the start (--keep-going), a host dying mid-rollout, the deployer killed
+// with -9 (stale lock), an SSH connection cut while a file is written, a Galera node partitioned during a rollout, a service image removed under its
 // running container. Each: a clear report, nothing half-done or lost, and a re-run converges. Changed
 // parameters stay changed for the rest of the test process (globals.yml keeps them), so that no test pays
 // for a second rolling restart to put a value back.
@@ -124,6 +124,40 @@ describe("faults on the lab: a clear report, nothing half-done, a re-run converg
     const again = await lading(["reconfigure", "-d", d.dir]);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     for (const h of ["lab2", "lab3"]) assert.match(await webappIni(d, h), /message = survived a dead host/);
+    assert.equal((await lading(["plan", "-d", d.dir])).code, 0);
+  });
+
+  it("the deployer killed with -9 mid-run: the next run reports the stale lock (who, when, what), --break-lock takes over and converges", async () => {
+    setGlobal(d, "webapp_message", "after a kill -9");
+    let killed = false;
+    const r = await new Promise<CliResult>((resolve) => {
+      const child = spawn(process.execPath, [join(packageRoot, "bin", "lading.js"), "reconfigure", "-d", d.dir, "--json"], { cwd: packageRoot, env: { ...process.env, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+        // Killed once it has changed something: the lock is held and the first file is written.
+        if (!killed && /"type":"step"[^\n]*"status":"ok"/.test(stdout)) {
+          killed = true;
+          child.kill("SIGKILL");
+        }
+      });
+      child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 137 : 255), stdout, stderr: "" }));
+    });
+    assert.ok(killed, `the run was killed mid-way:\n${r.stdout}`);
+    const status = await lading(["lock", "status", "-d", d.dir]);
+    assert.match(status.stdout, /locked by \S+@\S+ \(pid \d+[^)]*\) running "reconfigure" since \d{4}-\d\d-\d\dT[\d:.]+Z .*looks stale/);
+    const refused = await lading(["reconfigure", "-d", d.dir]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout + refused.stderr, /running "reconfigure" since .*looks stale: --break-lock takes it over/);
+    const again = await lading(["reconfigure", "-d", d.dir, "--break-lock"]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    for (const h of ["lab1", "lab2", "lab3"]) {
+      assert.match(await webappIni(d, h), /message = after a kill -9/);
+      await onHost(d, h, "test ! -e /etc/lading/.lading/lock");
+      // No server is left in maintenance in HAProxy by the killed run's drain.
+      const stat = await onHost(d, h, `docker exec haproxy sh -c 'echo "show stat" | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock'`);
+      assert.doesNotMatch(stat, /,MAINT/, `${h}'s HAProxy has no server in maintenance`);
+    }
     assert.equal((await lading(["plan", "-d", d.dir])).code, 0);
   });
 

@@ -212,6 +212,29 @@ describe("rollout engine (fake transports)", function () {
     ]);
   });
 
+  it("after a stale lock was broken, puts back in rotation the servers a dead run left in maintenance", async () => {
+    const d = desiredOf({}, OLD);
+    const lbContainer = container("haproxy", "haproxy");
+    const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+    for (const h of d.hosts.values()) h.services.unshift(lb);
+    const stat = "# pxname,svname,status,addr\nweb,FRONTEND,OPEN,\nweb,h1,UP,10.0.0.1:8080\nweb,h2,MAINT,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\nweb,BACKEND,UP,\n";
+    const respond: Responder = (h, argv) => (argv.some((a) => a.includes("show stat")) ? { stdout: stat } : healthy(h, argv));
+    const withLb = (lock?: string) => {
+      const f = factsOf();
+      for (const hf of f.values()) {
+        hf.containers.set("haproxy", runningFact(lbContainer, configHashOf([])));
+        hf.images.set(lbContainer.image, { id: `sha256:${lbContainer.image}`, repoTags: [lbContainer.image], repoDigests: [] });
+        hf.lock = lock;
+      }
+      return f;
+    };
+    const normal = await run(d, respond, { facts: withLb() });
+    assert.ok(!normal.log.some((l) => l.includes("state ready")), "an operator's maintenance is left alone on a normal run");
+    const after = await run(d, respond, { facts: withLb('{"who":"ann@ctl","pid":1}') });
+    assert.deepEqual(actions(after.log).filter((l) => l.includes("state ready")).map((l) => `${l.slice(0, 3)} ${l.slice(l.indexOf("set server"))}`), ["h1: set server web/h2 state ready", "h2: set server web/h2 state ready", "h3: set server web/h2 state ready"]);
+    assert.ok(after.events.some((e) => e.type === "warning" && /web\/h2 was left in maintenance by the run that died/.test(e.message)));
+  });
+
   it("goes on past a failed host within maxFailPercentage", async () => {
     const r = await run(desiredOf({ deadline: "300ms", maxFailPercentage: 34 }), (h, argv) => {
       if (h === "h2" && argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: "running unhealthy\n" };
