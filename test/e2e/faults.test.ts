@@ -61,7 +61,10 @@ async function sshUp(d: Deployment, host: string): Promise<void> {
 
 const webappIni = (d: Deployment, host: string): Promise<string> => onHost(d, host, "cat /etc/lading/webapp/webapp.ini");
 
-describe("faults on the lab: a clear report, nothing half-done, a re-run converges (e2e)", function () {
+// Gated until it has passed on the lab once (LADING_E2E_FAULTS=1 runs it): a first run must not block CI.
+const describeFaults = process.env.LADING_E2E_FAULTS ? describe : describe.skip;
+
+describeFaults("faults on the lab: a clear report, nothing half-done, a re-run converges (e2e)", function () {
   this.timeout(1_800_000);
   let d: Deployment;
   before(async () => {
