@@ -18,6 +18,7 @@ import { packageRoot } from "../src/paths.js";
 import {
   acceptedConnections,
   fanOut,
+  fanOutSsh2,
   floorCommand,
   floorOutputComplete,
   hostRootDirs,
@@ -49,7 +50,7 @@ const forks = hostCount;
 const say = (s: string): void => void process.stderr.write(`[fleet] ${s}\n`);
 
 type Scenario = "cold" | "noop" | "changed" | "rolling";
-type Tool = "lading" | "ansible" | "floor";
+type Tool = "lading" | "ansible" | "floor" | "floor-ssh2";
 
 /** One measured run, with the connections every host's sshd accepted meanwhile. */
 interface Measured {
@@ -61,7 +62,8 @@ interface Measured {
   roundTripsPerHost: number;
 }
 
-const results: Record<Tool, Partial<Record<Scenario, Measured[]>>> = { lading: {}, ansible: {}, floor: {} };
+const results: Record<Tool, Partial<Record<Scenario, Measured[]>>> = { lading: {}, ansible: {}, floor: {}, "floor-ssh2": {} };
+const TOOLS: Tool[] = ["lading", "ansible", "floor", "floor-ssh2"];
 
 function ensureAnsible(): void {
   const collection = "/usr/lib/python3/dist-packages/ansible_collections/community/docker";
@@ -136,11 +138,11 @@ async function main(): Promise<void> {
       const { run, connectionsPerHost } = withConnections(roots, () => runLading(ladingDir, command, forks, extra, ladingNodeArgs));
       record("lading", scenario, measuredOf(run, connectionsPerHost));
     };
-    const floor = (): void => {
-      const { run, connectionsPerHost } = withConnections(roots, () => fanOut(access, hosts, floorCommand()));
+    const floor = (tool: "floor" | "floor-ssh2"): void => {
+      const { run, connectionsPerHost } = withConnections(roots, () => (tool === "floor" ? fanOut : fanOutSsh2)(access, hosts, floorCommand()));
       const incomplete = hosts.filter((h) => !floorOutputComplete(run.outputs.get(h.address) ?? ""));
-      if (incomplete.length) throw new Error(`floor: incomplete answer from ${incomplete.map((h) => h.name).join(", ")}: ${run.outputs.get(incomplete[0]!.address)}`);
-      record("floor", "noop", { wallS: run.wallS, cpuS: run.cpuS, maxRssMb: run.maxRssMb, changed: 0, connectionsPerHost, roundTripsPerHost: 1 });
+      if (incomplete.length) throw new Error(`${tool}: incomplete answer from ${incomplete.map((h) => h.name).join(", ")}: ${run.outputs.get(incomplete[0]!.address)}`);
+      record(tool, "noop", { wallS: run.wallS, cpuS: run.cpuS, maxRssMb: run.maxRssMb, changed: 0, connectionsPerHost, roundTripsPerHost: 1 });
     };
     const bump = (write: (g: Record<string, number>) => void): void => {
       generations.svc1 = generations.svc1! + 1;
@@ -155,7 +157,12 @@ async function main(): Promise<void> {
     // The floor right next to lading's no-op runs, alternating, so that both see the same machine load.
     for (let i = 0; i < noopRuns; i++) {
       lading("noop", "reconfigure");
-      floor();
+      floor("floor");
+      try {
+        floor("floor-ssh2");
+      } catch (err) {
+        say(`floor-ssh2 failed, going on without it: ${String(err)}`);
+      }
     }
     for (let i = 0; i < runs; i++) {
       bump((g) => writeLadingGlobals(ladingDir, g));
@@ -232,19 +239,21 @@ function summary(ms: Measured[] | undefined): Measured | undefined {
 
 function report(): void {
   const floorNoop = summary(results.floor.noop);
+  const floorSsh2Noop = summary(results["floor-ssh2"].noop);
   const rows: string[] = [
     `Fleet of ${hostCount} lab hosts, 5 services x (2 templates of ~2 KB + 1 container) per host; forks ${forks}; medians of ${noopRuns} no-op run(s), ${runs} run(s) otherwise.`,
+    "floor: one OpenSSH client per host; floor-ssh2: one Node.js process with ssh2 connections. x floor: to floor / to floor-ssh2.",
     "",
     "| scenario | tool | wall s | controller CPU s | max RSS MB | SSH conn/host | round trips/host | changed | x Ansible (wall) | x floor (wall) |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const { key, label } of SCENARIOS) {
     const ans = summary(results.ansible[key]);
-    for (const tool of ["lading", "ansible", "floor"] as const) {
+    for (const tool of TOOLS) {
       const s = summary(results[tool][key]);
       if (!s) continue;
       const vsAnsible = ans && tool !== "ansible" ? `${(s.wallS / ans.wallS).toFixed(3)}` : "";
-      const vsFloor = floorNoop && key === "noop" && tool !== "floor" ? `${(s.wallS / floorNoop.wallS).toFixed(2)}` : "";
+      const vsFloor = floorNoop && floorSsh2Noop && key === "noop" && !tool.startsWith("floor") ? `${(s.wallS / floorNoop.wallS).toFixed(2)} / ${(s.wallS / floorSsh2Noop.wallS).toFixed(2)}` : "";
       rows.push(`| ${label} | ${tool} | ${s.wallS.toFixed(2)} | ${s.cpuS.toFixed(2)} | ${s.maxRssMb.toFixed(0)} | ${s.connectionsPerHost.toFixed(1)} | ${s.roundTripsPerHost.toFixed(1)} | ${s.changed} | ${vsAnsible} | ${vsFloor} |`);
     }
   }
@@ -253,8 +262,8 @@ function report(): void {
   const date = new Date().toISOString().slice(0, 10);
   const out = opt.out ?? join(packageRoot, "bench", "results", `fleet-${date}.json`);
   mkdirSync(join(out, ".."), { recursive: true });
-  const summaries = Object.fromEntries((["lading", "ansible", "floor"] as const).map((t) => [t, Object.fromEntries(SCENARIOS.map(({ key }) => [key, summary(results[t][key])]).filter(([, v]) => v))]));
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), hosts: hostCount, forks, noopRuns, runs, node: process.version, summaries, runs_detail: results, table }, null, 2)}\n`);
+  const summaries = Object.fromEntries(TOOLS.map((t) => [t, Object.fromEntries(SCENARIOS.map(({ key }) => [key, summary(results[t][key])]).filter(([, v]) => v))]));
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), hosts: hostCount, forks, noopRuns, runs, node: process.version, summaries, runsDetail: results, table }, null, 2)}\n`);
   say(`results in ${out}`);
 }
 

@@ -4,7 +4,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { labDocker } from "../../src/lab/docker.js";
 import { CONFIG_ROOT, SERVICES, type FleetHost } from "./workload.js";
 
@@ -60,6 +61,21 @@ export function fanOut(access: SshAccess, hosts: FleetHost[], remoteCommand: str
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same fan-out through ssh2 in one Node.js process (bench/fleet/floor-ssh2.ts), under /usr/bin/time: the
+ * floor for a deployer written in Node.js, with no OpenSSH client process per host.
+ */
+export function fanOutSsh2(access: SshAccess, hosts: FleetHost[], remoteCommand: string): FanOutResult {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "floor-ssh2.js");
+  const started = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-f", "TIME %U %S %M", process.execPath, script, access.key, access.knownHosts, remoteCommand, ...hosts.map((h) => h.address)], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`floor-ssh2 failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  const time = parseTime(r.stderr);
+  const { outputs } = JSON.parse(r.stdout) as { outputs: Record<string, string> };
+  return { wallS, cpuS: time.cpuS, maxRssMb: time.maxRssMb, outputs: new Map(Object.entries(outputs)) };
 }
 
 /** Reads the last `TIME user sys maxrss` line /usr/bin/time wrote. */
