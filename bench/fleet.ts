@@ -6,14 +6,14 @@
 // every file hash and container state. Prints a markdown table; writes bench/results/fleet-<date>.json.
 //
 // Usage: node dist/bench/fleet.js [--hosts 20] [--noop-runs 3] [--runs 1] [--keep-lab] [--skip-ansible]
-//        [--lading-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--out FILE]
+//        [--lading-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--out FILE] [--workdir DIR] [--keep]
 // Root, and the lab lock held: it reshapes the lab, and (unless --keep-lab) restores the standard 3 hosts.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { labUp, labLayout, labHostAddress, labHostName } from "../src/lab/index.js";
+import { labDown, labUp, labLayout, labHostAddress, labHostName } from "../src/lab/index.js";
 import { packageRoot } from "../src/paths.js";
 import {
   acceptedConnections,
@@ -36,6 +36,9 @@ const { values: opt } = parseArgs({
     "noop-runs": { type: "string", default: "3" },
     runs: { type: "string", default: "1" },
     "keep-lab": { type: "boolean", default: false },
+    // For profiling by hand afterwards: leave the lab, the deployed workload and its folder as they are.
+    keep: { type: "boolean", default: false },
+    workdir: { type: "string" },
     "skip-ansible": { type: "boolean", default: false },
     "lading-node-args": { type: "string", default: "" },
     out: { type: "string" },
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
   const foreign = stopForeignContainers(access, hosts);
   if (foreign.size) say(`stopped the containers of another deployment on ${foreign.size} host(s) for the run`);
 
-  const work = mkdtempSync(join(tmpdir(), "fleet-bench-"));
+  const work = opt.workdir ?? mkdtempSync(join(tmpdir(), "fleet-bench-"));
   const ladingDir = join(work, "lading");
   const ansibleDir = join(work, "ansible");
   const generations: Record<string, number> = Object.fromEntries(SERVICES.map((s) => [s, 1]));
@@ -196,26 +199,30 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    say("cleaning the hosts");
-    try {
-      resetHosts(access, hosts);
-      startContainers(access, hosts, foreign);
-    } catch (err) {
-      say(`cleaning failed: ${String(err)}`);
+    if (opt.keep) {
+      say(`kept the lab, the deployed workload and ${work}`);
+    } else {
+      say("cleaning the hosts");
+      try {
+        resetHosts(access, hosts);
+        startContainers(access, hosts, foreign);
+      } catch (err) {
+        say(`cleaning failed: ${String(err)}`);
+      }
+      rmSync(work, { recursive: true, force: true });
+      if (!opt["keep-lab"]) await restoreStandardLab();
     }
-    rmSync(work, { recursive: true, force: true });
-    if (!opt["keep-lab"]) restoreStandardLab();
   }
   report();
 }
 
-function restoreStandardLab(): void {
+async function restoreStandardLab(): Promise<void> {
   say("restoring the standard lab (lab down, lab up)");
-  const lading = join(packageRoot, "bin", "lading.js");
-  for (const args of [["lab", "down"], ["lab", "up"]]) {
-    const r = spawnSync(process.execPath, [lading, ...args], { encoding: "utf8" });
-    if (r.status !== 0) say(`lading ${args.join(" ")} failed: ${r.stdout}\n${r.stderr}`);
-  }
+  // In this process: the lab engine is this process's child (labUp started it), and only a running event loop
+  // reaps it when it exits; a blocking spawn of `lading lab down` here would wait forever for a zombie.
+  await labDown();
+  const r = spawnSync(process.execPath, [join(packageRoot, "bin", "lading.js"), "lab", "up"], { encoding: "utf8" });
+  if (r.status !== 0) say(`lading lab up failed: ${r.stdout}\n${r.stderr}`);
 }
 
 const SCENARIOS: { key: Scenario; label: string }[] = [
