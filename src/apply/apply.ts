@@ -9,7 +9,7 @@ import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import { forEachHost, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
-import { deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate } from "./gates.js";
+import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { databaseRegistrationSql, registerMessaging, runSql } from "./registrations.js";
 import { batchesOf } from "./rollout.js";
@@ -184,6 +184,19 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
         const expected = Math.min(members.length, existing + created);
         const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, emit, expectedMembers: expected, loadBalancers });
+        // The quorum guard again, live, before a batch stops running members: a member lost since the facts
+        // (partitioned, crashed) must stop the rollout before the next stop takes the cluster below quorum.
+        const stopsRunning = batch.some((h) => input.facts.get(h)?.containers.get(mainContainer)?.running && sp(h).steps.some((x) => x.kind === "restart" || x.kind === "recreate"));
+        if (policy.quorum && stopsRunning) {
+          // Members outside the run (--limit) have no connection: the facts-time guard covered them.
+          const others = members.filter((m) => !batch.includes(m) && input.transports.has(m) && input.facts.get(m)?.containers.get(mainContainer)?.running);
+          const serviceOn = (m: string): DesiredService => input.desired.hosts.get(m)!.services.find((x) => x.name === service)!;
+          const lost = await membersNotAnswering(others, (m) => ({ transport: transport(m), service: serviceOn(m), expectedMembers: expected, address: addressOf(m) }));
+          if (lost.length) {
+            emit({ type: "halt", service, host: lost.map((l) => l.host).join(", "), reason: `quorum guard: ${lost.map((l) => `${l.host}: ${l.detail}`).join("; ")}; stopping ${batch.join(", ")} now could take the ${service} cluster below its quorum. Nothing more was changed: bring it back, then run again`, untouched: batches.slice(b).flat() });
+            throw new Halt();
+          }
+        }
         const results = await Promise.allSettled(batch.map((host) => applyServiceOnHost(ctx(host))));
         const failed = results.map((r, i) => (r.status === "rejected" ? batch[i]! : undefined)).filter((x): x is string => !!x);
         if (!failed.length) continue;
@@ -423,4 +436,29 @@ async function flushState(input: ApplyInput, state: Map<string, HostStateFile>):
   });
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/** How long a member has to answer the quorum guard's check before it counts as lost. */
+export const MEMBER_ANSWER_MS = 10_000;
+
+/**
+ * Members that fail their service's gate (or do not answer within MEMBER_ANSWER_MS, as a partitioned host
+ * does), checked in parallel; a failure is checked once more after a short pause, so that a blip is not a halt.
+ */
+export async function membersNotAnswering(hosts: string[], ctxOf: (host: string) => GateContext, answerMs = MEMBER_ANSWER_MS): Promise<{ host: string; detail: string }[]> {
+  const once = async (host: string): Promise<{ host: string; detail: string } | undefined> => {
+    const ctx = ctxOf(host);
+    let timer: NodeJS.Timeout | undefined;
+    const check = checkGate(gateOf(ctx.service), ctx).catch((err: unknown) => ({ ok: false, detail: err instanceof Error ? err.message : String(err) }));
+    const timeout = new Promise<{ ok: false; detail: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${answerMs / 1000} s` }), answerMs);
+    });
+    const r = await Promise.race([check, timeout]);
+    clearTimeout(timer);
+    return r.ok ? undefined : { host, detail: `${describeGate(gateOf(ctx.service))}: ${r.detail}` };
+  };
+  const first = (await Promise.all(hosts.map(once))).filter((x): x is { host: string; detail: string } => !!x);
+  if (!first.length) return [];
+  await new Promise((r) => setTimeout(r, Math.min(3000, answerMs)));
+  return (await Promise.all(first.map((f) => once(f.host)))).filter((x): x is { host: string; detail: string } => !!x);
 }

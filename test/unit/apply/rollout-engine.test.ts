@@ -1,7 +1,7 @@
 // The rollout engine over fake transports: batch order, gates between batches, halting, revert, the quorum
 // guard, the VIP holder last, draining, maxFailPercentage and --serial under quorum.
 import assert from "node:assert/strict";
-import { applyPlan } from "../../../src/apply/apply.js";
+import { applyPlan, membersNotAnswering } from "../../../src/apply/apply.js";
 import type { RunEvent } from "../../../src/apply/events.js";
 import { buildPlan } from "../../../src/plan/plan.js";
 import type { DesiredService, DesiredState } from "../../../src/render/desired.js";
@@ -156,6 +156,32 @@ describe("rollout engine (fake transports)", function () {
     const r = await run(desiredOf({ quorum: true }, OLD), healthy, { facts: f });
     assert.equal(r.ok, true);
     assert.deepEqual(actions(r.log).sort(), ["h1: docker start app", "h2: docker start app", "h3: docker start app"]);
+  });
+
+  it("checks the other members live before each batch: one lost since the facts halts the rollout before the next stop", async () => {
+    let h1Restarted = false;
+    const r = await run(desiredOf({ quorum: true }), (h, argv) => {
+      if (h === "h1" && argv[1] === "restart") h1Restarted = true;
+      if (h === "h3" && h1Restarted && argv[1] === "inspect" && !argv.includes("{{.Id}}")) return { stdout: "exited none\n" };
+      return healthy(h, argv);
+    });
+    assert.equal(r.ok, false);
+    const stops = actions(r.log).filter((l) => / docker (restart|stop)/.test(l));
+    assert.deepEqual(stops, ["h1: docker restart app"]);
+    const halt = r.events.find((e) => e.type === "halt");
+    assert.ok(halt && halt.type === "halt");
+    assert.equal(halt.host, "h3");
+    assert.match(halt.reason, /^quorum guard: h3: healthcheck: app is exited; stopping h2 now could take the app cluster below its quorum/);
+    assert.deepEqual(halt.untouched, ["h2", "h3"]);
+  });
+
+  it("counts a member that does not answer (a partitioned host) as lost, after a second look", async () => {
+    const hang = new FakeTransport("h3", [], () => undefined);
+    hang.exec = () => new Promise(() => undefined);
+    const ok = new FakeTransport("h2", [], healthy);
+    const app = svc({ quorum: true });
+    const lost = await membersNotAnswering(["h2", "h3"], (h) => ({ transport: h === "h3" ? hang : ok, service: app, expectedMembers: 3, address: "10.0.0.9" }), 30);
+    assert.deepEqual(lost, [{ host: "h3", detail: "healthcheck: no answer within 0.03 s" }]);
   });
 
   it("lets a rollout that only brings the down member back go ahead", async () => {
