@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunEvent } from "../../../src/apply/events.js";
+import { fakeEngineContext } from "./fake-engine-context.js";
 import { runRollback } from "../../../src/cli/commands/rollback.js";
-import type { EngineContext } from "../../../src/cli/engine-command.js";
 import type { HostFacts } from "../../../src/facts/parse.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import { revisionFingerprint, revisionFromDesired, type Revision } from "../../../src/lifecycle/revisions.js";
@@ -15,7 +15,6 @@ import { packageRoot } from "../../../src/paths.js";
 import { copyDeployment, removeDeployment, writeFakePasswords } from "../model/deployment-fixture.js";
 import { facts, fileFact, runningFact } from "../engine/fixtures.js";
 import { FakeTransport } from "./fake-transport.js";
-import { RunHold } from "../../../src/lifecycle/run-lock.js";
 
 describe("rollback flow (fake hosts)", () => {
   let dir: string;
@@ -81,17 +80,7 @@ describe("rollback flow (fake hosts)", () => {
       );
     }
     const events: RunEvent[] = [];
-    const ctx = {
-      command: "rollback",
-      hold: new RunHold("rollback", desired.hosts.values(), hostFacts),
-      project,
-      desired,
-      session: { transports, facts: hostFacts, unreachable: new Map(), stats: () => new Map(), close: async () => undefined },
-      reporter: { emit: (e: RunEvent) => void events.push(e), finish: () => undefined },
-      redact: (s: string) => s,
-      started: Date.now(),
-      opts: { forks: "10" },
-    } as unknown as EngineContext;
+    const ctx = fakeEngineContext("rollback", project, desired, transports, hostFacts, events);
     assert.equal(await runRollback(ctx, "webapp", undefined, false), 0, JSON.stringify(events.filter((e) => e.type === "halt" || e.type === "warning")));
     await ctx.hold.finish(ctx.session.transports);
     assert.deepEqual(order, ["lab1 stop", "lab1 run lading/webapp:1.0", "lab2 stop", "lab2 run lading/webapp:1.0", "lab3 stop", "lab3 run lading/webapp:1.0"]);

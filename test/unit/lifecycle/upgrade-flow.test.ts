@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunEvent } from "../../../src/apply/events.js";
+import { fakeEngineContext } from "./fake-engine-context.js";
 import { runUpgrade } from "../../../src/cli/commands/upgrade.js";
-import type { EngineContext } from "../../../src/cli/engine-command.js";
 import type { HostFacts } from "../../../src/facts/parse.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import { applySets } from "../../../src/lifecycle/upgrade.js";
@@ -14,7 +14,6 @@ import { packageRoot } from "../../../src/paths.js";
 import { copyDeployment, removeDeployment, writeFakePasswords } from "../model/deployment-fixture.js";
 import { facts, fileFact, runningFact } from "../engine/fixtures.js";
 import { FakeTransport } from "./fake-transport.js";
-import { RunHold } from "../../../src/lifecycle/run-lock.js";
 
 describe("upgrade flow (fake hosts)", () => {
   let dir: string;
@@ -67,17 +66,7 @@ describe("upgrade flow (fake hosts)", () => {
       ]),
     );
     const events: RunEvent[] = [];
-    const ctx = {
-      command: "upgrade",
-      hold: new RunHold("upgrade", desired.hosts.values(), hostFacts),
-      project,
-      desired,
-      session: { transports, facts: hostFacts, unreachable: new Map(), stats: () => new Map(), close: async () => undefined },
-      reporter: { emit: (e: RunEvent) => void events.push(e), finish: () => undefined },
-      redact: (s: string) => s,
-      started: Date.now(),
-      opts: { forks: "10" },
-    } as unknown as EngineContext;
+    const ctx = fakeEngineContext("upgrade", project, desired, transports, hostFacts, events);
     ctx.hold.observe(ctx.reporter);
     return { ctx, transports, events };
   }
