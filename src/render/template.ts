@@ -7,6 +7,7 @@
 // here an {{#each}} whose body reads only the loop items and values equal for every host is rendered once
 // per render session (see RenderMemo).
 import Handlebars from "handlebars";
+import { syntaxErrorPlace } from "./syntax-error-place.js";
 
 type Node = hbs.AST.Node;
 type Program = hbs.AST.Program;
@@ -110,7 +111,7 @@ export function compileTemplate(text: string): CompiledTemplate {
   try {
     ast = Handlebars.parse(text);
   } catch (err) {
-    throw parseError(err);
+    throw parseError(err, text);
   }
   const parts = compileParts(ast, { eachDepth: 0, useDepths: false });
   const main = joinParts(parts);
@@ -127,8 +128,10 @@ export function compileTemplate(text: string): CompiledTemplate {
   };
 }
 
-/** Handlebars' parse errors, said plainly and located. */
-function parseError(err: unknown): TemplateError {
+/** Handlebars' parse errors, said plainly and located at the tag or block left open when that is the cause. */
+function parseError(err: unknown, text: string): TemplateError {
+  const place = syntaxErrorPlace(text);
+  if (place) return new TemplateError(place.message, place.line, place.column, place.expression || undefined);
   const e = err as Error & { lineNumber?: number; column?: number };
   const raw = e instanceof Error ? e.message : String(err);
   const m = /line (\d+)/.exec(raw);

@@ -204,13 +204,28 @@ describe("template compiler", () => {
       it(JSON.stringify(text), () => assert.deepEqual(refusal(text), { message, line, column }));
     }
 
-    it("reports Handlebars' syntax errors plainly, with their line", () => {
+    it("points a syntax error at the block or tag left open, not at the end of the file", () => {
       assert.deepEqual(refusal("# notes\nport = {{notes_port}}\n{{#each hosts}}\nname = {{name}}\n"), {
-        message: "the template ends inside a {{ }} tag or an open {{#block}} (a missing }} or {{/block}})",
-        line: 5,
-        column: undefined,
+        message: "{{#each}} is never closed with {{/each}}",
+        line: 3,
+        column: 1,
       });
+      assert.deepEqual(refusal("a\n{{#if x}}{{#each l}}{{.}}{{/each}}\nb\n"), { message: "{{#if}} is never closed with {{/if}}", line: 2, column: 1 });
+      assert.deepEqual(refusal("port = {{notes_port\ncolour = {{notes_colour}}\n"), { message: "a {{ tag is never closed with }}", line: 1, column: 8 });
+      assert.deepEqual(refusal("x\n  {{ colour"), { message: "a {{ tag is never closed with }}", line: 2, column: 3 });
+      assert.deepEqual(refusal("{{!-- {{#each}} --}}\n{{! note }}\n{{#if a}}"), { message: "{{#if}} is never closed with {{/if}}", line: 3, column: 1 });
       assert.equal(refusal("{{#if a}}x{{/each}}").message, "if doesn't match each");
+    });
+
+    it("names the expression of the tag left open", () => {
+      assert.throws(() => compileTemplate("a {{#unless ready}}\n"), (e: unknown) => e instanceof TemplateError && e.path === "unless");
+      assert.throws(() => compileTemplate("a {{ notes_port\n{{b}}"), (e: unknown) => e instanceof TemplateError && e.path === "notes_port");
+    });
+
+    it("keeps Handlebars' own message where no tag or block is left open", () => {
+      const r = refusal("{{a b=}}");
+      assert.equal(r.line, 1);
+      assert.notEqual(r.message, "");
     });
   });
 
