@@ -166,6 +166,23 @@ describe("lab (end to end)", function () {
     assert.equal((await labStatus()).up, true);
   });
 
+  it("lab up plugs back a host that a killed test left cut off", async () => {
+    await labCutHost("lab3");
+    try {
+      assert.equal((await labStatus()).up, false, "a cut host makes the lab not up");
+      const again = await labUp({ hosts: 3, imageDirs: labImageDirs });
+      assert.equal(again.up, true);
+      assert.equal(again.hosts.find((h) => h.name === "lab3")?.connected, true);
+      const r = await waitFor("ssh to lab3 after lab up", 20_000, async () => {
+        const x = await sshRun(state, "10.98.0.13", "true");
+        return x.code === 0 ? x : undefined;
+      });
+      assert.equal(r.code, 0);
+    } finally {
+      await labHealHost("lab3").catch(() => undefined);
+    }
+  });
+
   it("refuses an unknown host name with the list of hosts", async () => {
     await assert.rejects(labStopHost("lab9"), /no lab host named "lab9" \(hosts: lab1, lab2, lab3\)/);
   });
