@@ -185,7 +185,8 @@ export class RunHold {
           if (r.code !== 0) throw new HostError(h.name, `exit ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
           this.taken.delete(h.name);
         } catch (err) {
-          failures.push(`${h.name}: writing lading's state, revisions and audit log failed: ${err instanceof Error ? err.message : String(err)}`);
+          const lockStays = this.taken.has(h.name) ? "; this run's deploy lock stays on it: the next run reports it as stale and --break-lock takes it over" : "";
+          failures.push(`${h.name}: writing lading's state, revisions and audit log failed: ${err instanceof Error ? err.message : String(err)}${lockStays}`);
         }
       }),
     );

@@ -100,9 +100,9 @@ export async function onHost(d: Deployment, host: string, command: string): Prom
 }
 
 /** StartedAt of every lading container on every lab host, to tell whether anything restarted. */
-export async function startTimes(d: Deployment): Promise<Record<string, string>> {
+export async function startTimes(d: Deployment, hosts: string[] = LAB_HOSTS): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const h of LAB_HOSTS) {
+  for (const h of hosts) {
     const text = await onHost(d, h, "docker ps -q --filter label=lading.managed=true | xargs -r docker inspect --format '{{.Name}} {{.State.StartedAt}}'");
     for (const line of text.trim().split("\n").filter(Boolean)) {
       const [name, started] = line.split(" ");
