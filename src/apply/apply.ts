@@ -11,7 +11,7 @@ import { forEachHost, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
 import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
-import { databaseRegistrationSql, registerMessaging, runSql } from "./registrations.js";
+import { clusterInDesired, databaseRegistrationSql, registerMessaging, registrationMember, runSql, type RegistrationCluster } from "./registrations.js";
 import { batchesOf } from "./rollout.js";
 import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals } from "./quorum.js";
 import { revertHost } from "./revert.js";
@@ -39,7 +39,13 @@ export interface ApplyInput {
    * (src/lifecycle/run-lock.ts). Absent, the state comes from the facts and is written when the apply ends.
    */
   state?: Map<string, HostStateFile>;
+  /**
+   * The clusters registrations run in (registrationClusters of the project). Absent, they are read from
+   * `desired`, which lacks them when the run is limited to other services.
+   */
+  clusters?: Map<string, RegistrationCluster>;
 }
+
 
 export interface ApplyResult {
   ok: boolean;
@@ -405,15 +411,9 @@ export async function gate(host: string, address: string, svc: DesiredService, t
 async function register(step: Step, input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
   if (step.kind !== "register-database" && step.kind !== "register-messaging") return;
   const gateKind = step.kind === "register-database" ? "galera" : "rabbitmq";
-  // Run it on a member of the cluster that serves it: the first host of that service.
-  let target: { host: string; container: string } | undefined;
-  for (const h of input.desired.hosts.values()) {
-    const svc = h.services.find((s) => s.rollout.gate?.kind === gateKind);
-    if (svc && input.transports.has(h.name)) {
-      target = { host: h.name, container: svc.containers[0]!.name };
-      break;
-    }
-  }
+  // Run it on a member of the cluster that serves it, even when the run does not deploy that cluster.
+  const cluster = input.clusters?.get(gateKind) ?? clusterInDesired(input.desired, gateKind);
+  const target = cluster && registrationMember(cluster, input.facts, (h) => input.transports.has(h));
   if (!target) throw new HostError("-", `no ${gateKind} host is reachable to register ${step.service}`);
   const t = input.transports.get(target.host)!;
   const secret = input.secrets[step.passwordSecret];

@@ -2,7 +2,56 @@
 // in RabbitMQ. Passwords travel on stdin only, never in argv or the environment.
 import * as docker from "../docker/commands.js";
 import { HostError } from "../errors.js";
+import type { HostFacts } from "../facts/parse.js";
+import type { LoadedRole } from "../model/roles.js";
+import type { Topology } from "../render/computed.js";
+import type { DesiredState } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
+
+/** A shared cluster that registrations run in: its container and its hosts in inventory order. */
+export interface RegistrationCluster {
+  container: string;
+  hosts: string[];
+}
+
+/**
+ * The clusters registrations run in, by gate kind (galera, rabbitmq), from the enabled roles and the inventory,
+ * whatever services a run is limited to: `deploy --service webapp` registers webapp's database in a MariaDB
+ * cluster the run does not deploy. Pure.
+ */
+export function registrationClusters(enabled: LoadedRole[], topology: Topology): Map<string, RegistrationCluster> {
+  const out = new Map<string, RegistrationCluster>();
+  for (const r of enabled) {
+    const gate = r.def.rollout?.gate;
+    if (!gate || (gate.kind !== "galera" && gate.kind !== "rabbitmq") || out.has(gate.kind)) continue;
+    const container = ("container" in gate ? gate.container : undefined) ?? Object.keys(r.def.containers ?? {})[0];
+    if (!container) continue;
+    const hosts = [...new Set(r.def.groups.flatMap((g) => topology.hostsOf(g).map((h) => h.name)))];
+    out.set(gate.kind, { container, hosts });
+  }
+  return out;
+}
+
+/** The cluster of a gate kind as far as `desired` shows it: the hosts running it, its first container. */
+export function clusterInDesired(desired: DesiredState, gateKind: string): RegistrationCluster | undefined {
+  let container: string | undefined;
+  const hosts: string[] = [];
+  for (const h of desired.hosts.values()) {
+    const svc = h.services.find((s) => s.rollout.gate?.kind === gateKind);
+    if (!svc?.containers[0]) continue;
+    container ??= svc.containers[0].name;
+    hosts.push(h.name);
+  }
+  return container ? { container, hosts } : undefined;
+}
+
+/** The first member of `cluster` lading reaches whose container runs (the facts say so), else the first one it reaches. */
+export function registrationMember(cluster: RegistrationCluster, facts: Map<string, HostFacts>, reachable: (host: string) => boolean): { host: string; container: string } | undefined {
+  const candidates = cluster.hosts.filter(reachable);
+  const running = candidates.find((h) => facts.get(h)?.containers.get(cluster.container)?.running);
+  const host = running ?? candidates[0];
+  return host === undefined ? undefined : { host, container: cluster.container };
+}
 
 /** A SQL string literal: backslashes and quotes escaped. */
 export function sqlString(s: string): string {

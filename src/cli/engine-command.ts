@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { applyPlan } from "../apply/apply.js";
 import type { HostRecap } from "../apply/events.js";
+import { registrationClusters } from "../apply/registrations.js";
 import { InputError } from "../errors.js";
 import { renderProject, type Project } from "../model/project.js";
 import { buildPlan, countSteps, hasChanges, type Plan, type PlanMode } from "../plan/plan.js";
@@ -157,6 +158,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionComm
       emit: (e) => ctx.reporter.emit(e),
       forks: Number(ctx.opts.forks),
       hostParams: ctx.project.hostParams,
+      clusters: registrationClusters(ctx.project.enabled, ctx.project.topology),
       serialOverride: ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
     });
     ok = res.ok;

@@ -7,7 +7,7 @@ import type { HostFacts, HostStateFile } from "../facts/parse.js";
 import type { Destroy } from "../generated/role.js";
 import { configHashOf } from "../plan/plan.js";
 import type { DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
-import { databaseRemovalSql, removeMessaging, runSql } from "../apply/registrations.js";
+import { clusterInDesired, databaseRemovalSql, removeMessaging, runSql } from "../apply/registrations.js";
 import type { Emit } from "../apply/events.js";
 import type { Transport } from "../transport/index.js";
 import { revisionsDirOf } from "./revisions.js";
@@ -36,12 +36,9 @@ function sha(content: string): string {
 
 /** The host running the cluster with this gate kind (galera, rabbitmq) that lading can reach, and its container. */
 function clusterMember(desired: DesiredState, facts: Map<string, HostFacts>, gateKind: string): { host: string; container: string } | undefined {
-  for (const h of desired.hosts.values()) {
-    const svc = h.services.find((s) => s.rollout.gate?.kind === gateKind);
-    const c = svc?.containers[0];
-    if (c && facts.get(h.name)?.containers.get(c.name)?.running) return { host: h.name, container: c.name };
-  }
-  return undefined;
+  const cluster = clusterInDesired(desired, gateKind);
+  const host = cluster?.hosts.find((h) => facts.get(h)?.containers.get(cluster.container)?.running);
+  return cluster && host ? { host, container: cluster.container } : undefined;
 }
 
 /**

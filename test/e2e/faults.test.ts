@@ -119,20 +119,27 @@ describe("faults on the lab: a clear report, nothing half-done, a re-run converg
       assert.equal(await webappIni(d, "lab3"), lab3Ini, "lab3 got no new file");
       assert.equal((await startTimes(d, ["lab3"]))["lab3/webapp"], before["lab3/webapp"], "lab3's webapp did not restart");
       assert.match(await webappIni(d, "lab1"), /message = survived a dead host/);
-      // The dead host keeps this run's lock (its final exec could not reach it), and the recap says so.
-      assert.match(r.stdout, /lab2: writing lading's state[^\n]*deploy lock stays on it/);
+      // Whether the dying host still took the run's final exec depends on which of its daemons died first;
+      // when it did not, it keeps this run's lock, and the run says so.
+      if (/lab2: writing lading's state/.test(r.stdout)) assert.match(r.stdout, /lab2: writing lading's state[^\n]*deploy lock stays on it/);
     } finally {
       await stopped?.catch(() => undefined);
       await labStartHost("lab2");
     }
     await sshUp(d, "lab2");
     await clustersSettled(d);
-    const refused = await lading(["reconfigure", "-d", d.dir]);
-    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    assert.match(refused.stdout + refused.stderr, /lab2: locked by .*looks stale: --break-lock takes it over/);
-    const again = await lading(["reconfigure", "-d", d.dir, "--break-lock"]);
+    let again = await lading(["reconfigure", "-d", d.dir]);
+    if (again.code !== 0) {
+      assert.match(again.stdout + again.stderr, /lab2: locked by .*looks stale: --break-lock takes it over/);
+      again = await lading(["reconfigure", "-d", d.dir, "--break-lock"]);
+    }
     assert.equal(again.code, 0, again.stdout + again.stderr);
     for (const h of ["lab2", "lab3"]) assert.match(await webappIni(d, h), /message = survived a dead host/);
+    // The dead host's server, drained when its batch began, is back in rotation everywhere.
+    for (const h of ["lab1", "lab2", "lab3"]) {
+      const stat = await onHost(d, h, `docker exec haproxy sh -c 'echo "show stat" | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock'`);
+      assert.doesNotMatch(stat, /,MAINT/, `${h}'s HAProxy has no server in maintenance`);
+    }
     assert.equal((await lading(["plan", "-d", d.dir])).code, 0);
   });
 
