@@ -61,8 +61,6 @@ async function sshUp(d: Deployment, host: string): Promise<void> {
 
 const webappIni = (d: Deployment, host: string): Promise<string> => onHost(d, host, "cat /etc/lading/webapp/webapp.ini");
 
-// A test runs in CI once it has passed on the lab; the others run only with LADING_E2E_FAULTS=1 until they have.
-const itOnceProven = process.env.LADING_E2E_FAULTS ? it : it.skip;
 
 describe("faults on the lab: a clear report, nothing half-done, a re-run converges (e2e)", function () {
   this.timeout(1_800_000);
@@ -98,7 +96,7 @@ describe("faults on the lab: a clear report, nothing half-done, a re-run converg
     assert.equal((await lading(["plan", "-d", d.dir])).code, 0);
   });
 
-  itOnceProven("a host dies while its batch restarts: the rollout halts, the hosts after it are untouched, the re-run finishes", async () => {
+  it("a host dies while its batch restarts: the rollout halts, the hosts after it are untouched, the re-run finishes", async () => {
     await clustersSettled(d);
     setGlobal(d, "webapp_message", "survived a dead host");
     const before = await startTimes(d);
@@ -201,7 +199,7 @@ describe("faults on the lab: a clear report, nothing half-done, a re-run converg
     assert.equal(check.code, 0, check.stdout);
   });
 
-  itOnceProven("a Galera node partitioned during its rollout: the quorum guard stops the rollout and says why; healed, a re-run converges", async () => {
+  it("a Galera node partitioned during its rollout: the quorum guard stops the rollout and says why; healed, a re-run converges", async () => {
     await clustersSettled(d);
     setGlobal(d, "mariadb_max_connections", "1301");
     let cut: Promise<void> | undefined;
@@ -238,7 +236,7 @@ describe("faults on the lab: a clear report, nothing half-done, a re-run converg
     await clustersSettled(d);
   });
 
-  itOnceProven("an image removed under its running container: check reports it, a restart is refused before the container stops", async () => {
+  it("an image removed under its running container: check reports it, a restart is refused before the container stops", async () => {
     await clustersSettled(d);
     const image = "lading/memcached:1.0";
     const id = (await onHost(d, "lab2", `docker inspect --format '{{.Image}}' memcached`)).trim();
