@@ -325,7 +325,7 @@ export const INVALID_CASES: InvalidCase[] = [
     name: "a template with a syntax error",
     files: userRole("notes", "", { template: "# notes\nport = {{notes_port}}\n{{#each hosts}}\nname = {{name}}\n" }),
     problems: [
-      { file: "roles/notes/templates/notes.conf.hbs", line: 5, message: "template error: the template ends inside a {{ }} tag or an open {{#block}} (a missing }} or {{/block}})" },
+      { file: "roles/notes/templates/notes.conf.hbs", line: 3, column: 1, path: "each", message: "template error: {{#each}} is never closed with {{/each}}" },
     ],
   },
   {
