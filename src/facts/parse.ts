@@ -42,11 +42,13 @@ export interface HostStateFile {
 }
 
 export interface HostFacts {
-  engineVersion: string | null;
+  /** Whether the docker CLI reached an engine (`docker ps` answered). */
+  engineReachable: boolean;
   files: Map<string, FileFact>;
   /** By requested image reference; absent when the host does not have it. */
   images: Map<string, ImageFact>;
   containers: Map<string, ContainerFact>;
+  /** The engine's volumes; empty unless the request asked for them (FactsRequest.volumes). */
   volumes: Set<string>;
   state: HostStateFile;
   /** The deploy lock file's content when another run holds (or left) it; undefined when free. */
@@ -146,7 +148,7 @@ function containerFact(j: InspectedObject): ContainerFact {
 export function parseFacts(out: string, req: FactsRequest): HostFacts {
   const s = sections(out);
   if (!s.has("end")) throw new Error("facts output is incomplete (no end marker)");
-  const engine = (s.get("engine") ?? [])[0]?.trim() ?? "NONE";
+  const engineReachable = (s.get("engine") ?? [])[0]?.trim() === "up";
 
   const listed = listedFiles(s.get("files") ?? [], (s.get("content") ?? []).join("").trim());
   const files = new Map<string, FileFact>();
@@ -190,5 +192,5 @@ export function parseFacts(out: string, req: FactsRequest): HostFacts {
   const lockContent = listed.get(lockFileOf(req.stateFile))?.content;
   const lock = lockContent?.length ? lockContent.toString("utf8") : undefined;
   const auditBytes = listed.get(auditFileOf(req.stateFile))?.size ?? 0;
-  return { engineVersion: engine === "NONE" || engine === "" ? null : engine, files, images, containers, volumes, state, lock, auditBytes };
+  return { engineReachable, files, images, containers, volumes, state, lock, auditBytes };
 }

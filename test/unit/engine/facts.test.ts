@@ -7,6 +7,14 @@ import { createHash } from "node:crypto";
 import { factsArgv } from "../../../src/facts/gather.js";
 import { normalizeRef, parseFacts } from "../../../src/facts/parse.js";
 
+/** A folder whose docker answers like a CLI that reaches no engine, whatever runs on this machine. */
+function noEngineBin(): string {
+  const bin = mkdtempSync(join(tmpdir(), "lading-no-engine-"));
+  writeFileSync(join(bin, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n");
+  chmodSync(join(bin, "docker"), 0o755);
+  return bin;
+}
+
 describe("facts", () => {
   it("runs the facts script for real and reads files, modes, missing files and the state file", () => {
     const dir = mkdtempSync(join(tmpdir(), "lading-facts-"));
@@ -17,9 +25,9 @@ describe("facts", () => {
     writeFileSync(state, JSON.stringify({ registrations: { "database/web": "abc" } }));
     const req = { paths: [a, join(dir, "missing.cnf"), join(dir, "we ird $(name).cnf")], images: [], stateFile: state };
     writeFileSync(req.paths[2]!, "odd\n");
-    // docker may be absent here: the script must still answer every section.
+    // No engine here: the script must still answer every section.
     const argv = factsArgv(req);
-    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `/nonexistent:${process.env.PATH}` } });
+    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `${noEngineBin()}:${process.env.PATH}` } });
     const f = parseFacts(out, req);
     const fa = f.files.get(a)!;
     assert.ok(fa.exists);
@@ -28,6 +36,7 @@ describe("facts", () => {
     assert.deepEqual(f.files.get(join(dir, "missing.cnf")), { exists: false });
     assert.equal(f.files.get(req.paths[2]!)!.exists, true);
     assert.deepEqual(f.state.registrations, { "database/web": "abc" });
+    assert.equal(f.engineReachable, false);
   });
 
   it("parses containers and matches images by tag", () => {
@@ -37,9 +46,9 @@ describe("facts", () => {
       State: { Status: "running", Running: true, StartedAt: "t", Health: { Status: "healthy", Log: [{ Output: "ok\n" }] } },
     };
     const image = { Id: "sha256:img", RepoTags: ["lading/mariadb:1.0"], RepoDigests: [] };
-    const out = ["@@engine", "20.10.24", "@@volumes", "mariadb", "@@objects", JSON.stringify(container), JSON.stringify(image), "@@files", "@@content", "", "@@end"].join("\n");
+    const out = ["@@engine", "up", "@@volumes", "mariadb", "@@objects", JSON.stringify(container), JSON.stringify(image), "@@files", "@@content", "", "@@end"].join("\n");
     const f = parseFacts(out, { paths: [], images: ["lading/mariadb:1.0", "lading/gone:1.0"], stateFile: "/x" });
-    assert.equal(f.engineVersion, "20.10.24");
+    assert.equal(f.engineReachable, true);
     assert.equal(f.images.get("lading/mariadb:1.0")?.id, "sha256:img");
     assert.equal(f.images.has("lading/gone:1.0"), false);
     const c = f.containers.get("mariadb")!;
@@ -68,7 +77,7 @@ describe("facts", () => {
     const req = { paths: [big, small], images: [], stateFile: state };
     const argv = factsArgv(req);
     argv[4] = "5"; // the size limit: small.cnf is below it, big.cnf and the state file above
-    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `/nonexistent:${process.env.PATH}` } });
+    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `${noEngineBin()}:${process.env.PATH}` } });
     const f = parseFacts(out, req);
     const b = f.files.get(big)!;
     assert.ok(b.exists && !b.content);
@@ -90,7 +99,7 @@ describe("facts", () => {
     mkdirSync(sub);
     const req = { paths: [sub, link], images: [], stateFile: join(dir, "none.json") };
     const argv = factsArgv(req);
-    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `/nonexistent:${process.env.PATH}` } });
+    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `${noEngineBin()}:${process.env.PATH}` } });
     const f = parseFacts(out, req);
     assert.deepEqual(f.files.get(sub), { exists: false });
     const l = f.files.get(link)!;
@@ -114,7 +123,6 @@ describe("facts", () => {
       "#!/bin/sh",
       `echo "$*" >> '${calls}'`,
       "case $1 in",
-      "  version) echo 20.10.24 ;;",
       "  volume) echo memcached-data ;;",
       "  ps) echo c1 ;;",
       `  inspect) printf '%s\\n' '${JSON.stringify(container)}' '${JSON.stringify(image)}' ;;`,
@@ -124,17 +132,25 @@ describe("facts", () => {
     chmodSync(join(bin, "docker"), 0o755);
     const file = join(dir, "memcached.conf");
     writeFileSync(file, "m=1\n");
-    const req = { paths: [file], images: ["memcached", "memcached"], stateFile: join(dir, "none.json") };
-    const argv = factsArgv(req);
-    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}` } });
-    const f = parseFacts(out, req);
-    assert.equal(f.engineVersion, "20.10.24");
+    const run = (volumes?: boolean) => {
+      writeFileSync(calls, "");
+      const req = { paths: [file], images: ["memcached", "memcached"], stateFile: join(dir, "none.json"), volumes };
+      const argv = factsArgv(req);
+      const out = execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}` } });
+      return { f: parseFacts(out, req), calls: readFileSync(calls, "utf8").split("\n").filter(Boolean).sort() };
+    };
+    const { f, calls: made } = run();
+    assert.equal(f.engineReachable, true);
     assert.ok(f.volumes.has("memcached-data"));
     assert.equal(f.containers.get("memcached")?.imageRef, "memcached");
     assert.equal(f.images.get("memcached")?.id, "sha256:img");
     assert.equal(f.files.get(file)!.exists, true);
-    const inspect = readFileSync(calls, "utf8").split("\n").filter((l) => l.startsWith("inspect"));
-    assert.deepEqual(inspect, ["inspect --format {{json .}} c1 memcached:latest"]);
+    assert.deepEqual(made, ["inspect --format {{json .}} c1 memcached:latest", "ps --all --quiet --filter label=lading.managed=true", "volume ls --quiet"]);
+    // Without volumes (a plan): two docker calls in all.
+    const lean = run(false);
+    assert.equal(lean.f.volumes.size, 0);
+    assert.equal(lean.f.containers.size, 1);
+    assert.deepEqual(lean.calls, ["inspect --format {{json .}} c1 memcached:latest", "ps --all --quiet --filter label=lading.managed=true"]);
   });
 
   it("refuses file contents that do not add up to the listed sizes", () => {
