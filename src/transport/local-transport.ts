@@ -91,7 +91,8 @@ export class LocalTransport implements Transport {
   }
 
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
-    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts);
+    const asRoot = this.isRoot || (opts.become ?? this.options.become);
+    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts, asRoot);
   }
 
 

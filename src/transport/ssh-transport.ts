@@ -302,7 +302,8 @@ export class SshTransport implements Transport {
   }
 
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
-    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts);
+    const asRoot = this.options.user === "root" || (opts.become ?? this.options.become);
+    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts, asRoot);
   }
 
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { HostError } from "../../../src/errors.js";
 import { connect } from "../../../src/transport/connect.js";
 import { LocalTransport } from "../../../src/transport/local-transport.js";
+import { permissionPlan, writeFileAtomically } from "../../../src/transport/put-file.js";
 
 describe("local transport", function () {
   this.timeout(10_000);
@@ -53,5 +54,40 @@ describe("local transport", function () {
     assert.deepEqual(readdirSync(join(dir, "sub")), ["conf.cnf"]);
     assert.equal(readFileSync(path, "utf8"), "a=2\n");
     assert.equal(statSync(path).mode & 0o777, 0o644);
+  });
+  it("gets every mode right, execute bits included, whatever the caller's umask", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const before = process.umask(0o002);
+    try {
+      for (const mode of ["0755", "0640", "0666", "600", "0700", "0444"]) {
+        const path = join(dir, "modes", `f${mode}`);
+        await transport.putFile(path, "x\n", { mode });
+        assert.equal((statSync(path).mode & 0o777).toString(8), parseInt(mode, 8).toString(8), mode);
+      }
+    } finally {
+      process.umask(before);
+    }
+  });
+
+  it("plans the permission bits: a umask where it suffices, chmod for execute bits", () => {
+    assert.deepEqual(permissionPlan("0644"), { mask: "133", chmod: "" });
+    assert.deepEqual(permissionPlan("0640"), { mask: "137", chmod: "" });
+    assert.deepEqual(permissionPlan("600"), { mask: "177", chmod: "" });
+    assert.deepEqual(permissionPlan("0755"), { mask: "077", chmod: "0755" });
+    assert.deepEqual(permissionPlan("0710"), { mask: "077", chmod: "0710" });
+  });
+
+  it("runs chown only when it changes the owner", async () => {
+    const seen: string[][] = [];
+    const exec = async (argv: readonly string[]) => {
+      seen.push([...argv]);
+      return { code: 0, stdout: "", stderr: "", durationMs: 0 };
+    };
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644", owner: "root" }, true);
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644", owner: "root" }, false);
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0640", owner: "root:42400" }, true);
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644" }, true);
+    // argv: sh -c SCRIPT sh dir name mask chmod chown size tag
+    assert.deepEqual(seen.map((a) => a[8]), ["", "root", "root:42400", ""]);
   });
 });
