@@ -65,7 +65,7 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
   const redact = (s: string): string => redactor.redact(s);
-  const reporter = createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
+  const reporter = await createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
   const forks = Number(opts.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
