@@ -6,7 +6,7 @@ import { InputError } from "../errors.js";
 import type { Parameter, Role } from "../generated/role.js";
 import { compileTemplate, TemplateError, type CompiledTemplate } from "../render/template.js";
 import type { DeclaredSecrets } from "../secrets/declared-secrets.js";
-import { checkSchema } from "./schema-check.js";
+import { checkPrecompiledSchema } from "./precompiled-schemas.js";
 import { readYaml, type YamlSource } from "./source.js";
 
 /** A template file of a role, compiled once. */
@@ -80,7 +80,7 @@ export function loadRoles(dirs: string[]): RoleSet {
   for (const file of globalFiles) {
     const source = tryRead(file, problems);
     if (!source) continue;
-    const schemaProblems = checkSchema("global.schema.json", source);
+    const schemaProblems = checkPrecompiledSchema("global.schema.json", source);
     problems.push(...schemaProblems);
     if (schemaProblems.length) continue;
     const value = source.value() as { parameters: Record<string, Parameter> };
@@ -94,7 +94,7 @@ export function loadRoles(dirs: string[]): RoleSet {
     const file = join(dir, "role.yaml");
     const source = tryRead(file, problems);
     if (!source) continue;
-    const schemaProblems = checkSchema("role.schema.json", source);
+    const schemaProblems = checkPrecompiledSchema("role.schema.json", source);
     problems.push(...schemaProblems);
     if (schemaProblems.length) continue;
     const def = source.value() as Role;
