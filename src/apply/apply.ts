@@ -7,7 +7,7 @@ import type { HostFacts, HostStateFile } from "../facts/parse.js";
 import type { Plan, ServicePlan, Step } from "../plan/plan.js";
 import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
-import { forEachHost, type Transport } from "../transport/index.js";
+import { forEachHost, PutFilesError, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
 import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
@@ -189,7 +189,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
         const expected = Math.min(members.length, existing + created);
-        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, emit, expectedMembers: expected, loadBalancers });
+        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, recap: recap.get(host)!, emit, expectedMembers: expected, loadBalancers });
         // The quorum guard again, live, before a batch stops running members: a member lost since the facts
         // (partitioned, crashed) must stop the rollout before the next stop takes the cluster below quorum.
         const stopsRunning = batch.some((h) => input.facts.get(h)?.containers.get(mainContainer)?.running && sp(h).steps.some((x) => x.kind === "restart" || x.kind === "recreate"));
@@ -287,6 +287,8 @@ export interface HostRun {
   facts: HostFacts | undefined;
   state: Map<string, HostStateFile>;
   runStep: RunStep;
+  /** The host's counts of changed and failed steps (runStep keeps them; steps run together count here). */
+  recap: HostRecap;
   emit: Emit;
   expectedMembers: number;
   /** HAProxies that may send traffic to this host (empty: none, or the service is HAProxy itself). */
@@ -336,11 +338,16 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   };
   let drainedContainer: string | undefined;
   try {
-    for (const step of sp.steps) {
+    for (let i = 0; i < sp.steps.length; i++) {
+      const step = sp.steps[i]!;
       switch (step.kind) {
-        case "write":
-          await runStep(host, step, step.file.path, () => t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner }));
+        case "write": {
+          // The writes that follow one another go to the host in one round trip, each with its own step events.
+          const writes: WriteStep[] = [step];
+          while (sp.steps[i + 1]?.kind === "write") writes.push(sp.steps[++i] as WriteStep);
+          await writeFiles(run, writes);
           break;
+        }
         case "create":
         case "recreate": {
           const c = step.container;
@@ -360,7 +367,9 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
           await beforeStop(step.container);
           await runStep(host, step, step.container, async () => {
             await mustExec(t, docker.restart(step.container));
-            const id = (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
+            // A restart keeps the container's id: the facts have it (asking again costs a round trip).
+            const known = run.facts?.containers.get(step.container)?.id;
+            const id = known ?? (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
             hs.containers![step.container] = { id, configHash: step.configHash };
           });
           touchedContainers = true;
@@ -386,6 +395,39 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
       if (failures.length) run.emit({ type: "warning", host, message: `could not put ${failures.join("; ")} back in rotation` });
     }
   }
+}
+
+type WriteStep = Extract<Step, { kind: "write" }>;
+
+/** Writes the files of consecutive write steps in one putFiles, with a start and an end event per step. */
+async function writeFiles(run: HostRun, steps: WriteStep[]): Promise<void> {
+  if (steps.length === 1) {
+    const { file } = steps[0]!;
+    await run.runStep(run.host, steps[0]!, file.path, () => run.t.putFile(file.path, file.content, { mode: file.mode, owner: file.owner }));
+    return;
+  }
+  const started = Date.now();
+  const recap = run.recap;
+  for (const step of steps) run.emit({ type: "step", host: run.host, service: step.file.service, kind: step.kind, target: step.file.path, reason: step.reason, status: "start" });
+  const end = (step: WriteStep, error?: string): void => {
+    if (error === undefined) recap.changed++;
+    else recap.failed++;
+    run.emit({ type: "step", host: run.host, service: step.file.service, kind: step.kind, target: step.file.path, reason: step.reason, status: error === undefined ? "ok" : "failed", ms: Date.now() - started, error });
+  };
+  try {
+    await run.t.putFiles(steps.map(({ file }) => ({ path: file.path, content: file.content, opts: { mode: file.mode, owner: file.owner } })));
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    // Files written before the one that failed are in place; the ones after it were never tried.
+    const written = new Set(err instanceof PutFilesError ? err.written : []);
+    const failed = err instanceof PutFilesError ? err.failed : undefined;
+    for (const step of steps) {
+      if (written.has(step.file.path)) end(step);
+      else end(step, failed === undefined || step.file.path === failed ? error : `not written: ${error}`);
+    }
+    throw err;
+  }
+  for (const step of steps) end(step);
 }
 
 export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[]): Promise<void> {

@@ -1,23 +1,25 @@
 // The lading command line: parses arguments, runs one command, maps errors to messages and exit codes.
-// Only the CLI prints and sets exit codes; every command module registers itself here.
+// Only the CLI prints and sets exit codes; every command module registers itself here (only the one a run needs
+// is loaded: src/cli/commands/index.ts).
 import { Command, CommanderError } from "commander";
 import { InputError, HostError, LabError, formatProblem } from "../errors.js";
 import { EXIT } from "./exit-codes.js";
 import { registerCommands } from "./commands/index.js";
 
-export function buildProgram(): Command {
+/** The program for a run of `argv` (as process.argv: node, script, then the arguments). */
+export async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command("lading")
     .description("Declarative deployer for clusters of containerized services")
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv.slice(2));
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (err) {

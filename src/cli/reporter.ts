@@ -1,7 +1,9 @@
 // Turns run events into output: a live per-host display on a terminal, plain lines in CI, or one JSON
 // object per line with --json. Every line passes the redactor. Only the CLI prints.
-import logUpdate from "log-update";
+import type logUpdateModule from "log-update";
 import type { HostRecap, RunEvent } from "../apply/events.js";
+
+type LogUpdate = typeof logUpdateModule;
 
 export interface Reporter {
   emit(e: RunEvent): void;
@@ -16,7 +18,7 @@ export interface ReporterOptions {
   out?: NodeJS.WritableStream;
 }
 
-export function createReporter(opts: ReporterOptions): Reporter {
+export async function createReporter(opts: ReporterOptions): Promise<Reporter> {
   const out = opts.out ?? process.stdout;
   if (opts.json) {
     return {
@@ -24,7 +26,10 @@ export function createReporter(opts: ReporterOptions): Reporter {
       finish: () => undefined,
     };
   }
-  return opts.tty ? new LiveReporter(opts.redact) : new PlainReporter(opts.redact, out);
+  if (!opts.tty) return new PlainReporter(opts.redact, out);
+  // Only a terminal needs the live display (and its tens of milliseconds of module loading).
+  const { default: logUpdate } = await import("log-update");
+  return new LiveReporter(opts.redact, logUpdate);
 }
 
 function line(e: RunEvent): string | undefined {
@@ -101,12 +106,15 @@ class LiveReporter implements Reporter {
   private readonly status = new Map<string, string | (() => string)>();
   private batch = "";
   private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly redact: (s: string) => string) {}
+  constructor(
+    private readonly redact: (s: string) => string,
+    private readonly logUpdate: LogUpdate,
+  ) {}
 
   emit(e: RunEvent): void {
     const l = line(e);
     if (l) {
-      logUpdate.clear();
+      this.logUpdate.clear();
       process.stdout.write(`${this.redact(l)}\n`);
     }
     if (e.type === "batch") this.batch = `${e.service} batch ${e.index}/${e.total}`;
@@ -125,15 +133,15 @@ class LiveReporter implements Reporter {
 
   private render(): void {
     if (!this.status.size) {
-      logUpdate.clear();
+      this.logUpdate.clear();
       return;
     }
     const rows = [...this.status].map(([h, s]) => `  ${h}: ${typeof s === "function" ? s() : s}`);
-    logUpdate(this.redact([this.batch ? `[${this.batch}]` : "", ...rows].filter(Boolean).join("\n")));
+    this.logUpdate(this.redact([this.batch ? `[${this.batch}]` : "", ...rows].filter(Boolean).join("\n")));
   }
 
   finish(): void {
     if (this.timer) clearInterval(this.timer);
-    logUpdate.clear();
+    this.logUpdate.clear();
   }
 }

@@ -1,6 +1,6 @@
 // A run against the hosts: one connection per host, facts in one round trip each, then plan.
 import { HostError } from "../errors.js";
-import { gatherFacts } from "../facts/gather.js";
+import { gatherFacts, type FactsRequest } from "../facts/gather.js";
 import type { HostFacts } from "../facts/parse.js";
 import type { Inventory } from "../inventory/index.js";
 import type { Emit } from "../apply/events.js";
@@ -11,6 +11,8 @@ export interface SessionOptions {
   forks: number;
   acceptNewHostKeys?: boolean;
   connectTimeoutMs?: number;
+  /** Facts include the engine's volumes (one more docker call per host; destroy needs them). Default true. */
+  volumes?: boolean;
   emit: Emit;
 }
 
@@ -25,7 +27,7 @@ export interface Session {
 }
 
 /** The facts a plan needs from one host: its managed files, wanted images and lading's state file. */
-export function factsRequestOf(desired: DesiredState, host: string): { paths: string[]; images: string[]; stateFile: string } {
+export function factsRequestOf(desired: DesiredState, host: string, volumes = true): FactsRequest {
   const h = desired.hosts.get(host)!;
   const paths: string[] = [];
   const images = new Set<string>();
@@ -33,7 +35,7 @@ export function factsRequestOf(desired: DesiredState, host: string): { paths: st
     for (const f of s.files) paths.push(f.path);
     for (const c of s.containers) images.add(c.image);
   }
-  return { paths, images: [...images], stateFile: h.stateFile };
+  return { paths, images: [...images], stateFile: h.stateFile, volumes };
 }
 
 export async function openSession(inventory: Inventory, desired: DesiredState, opts: SessionOptions): Promise<Session> {
@@ -59,7 +61,7 @@ export async function openSession(inventory: Inventory, desired: DesiredState, o
     [...transports].map(async ([name, t]) => {
       const t0 = Date.now();
       try {
-        facts.set(name, await gatherFacts(t, factsRequestOf(desired, name)));
+        facts.set(name, await gatherFacts(t, factsRequestOf(desired, name, opts.volumes ?? true)));
         opts.emit({ type: "facts", host: name, ms: Date.now() - t0 });
       } catch (err) {
         unreachable.set(name, err instanceof HostError ? err.message : String(err));

@@ -2,47 +2,68 @@
 // The script is a constant; the paths and image references arrive as positional parameters.
 import type { Transport } from "../transport/index.js";
 import { HostError } from "../errors.js";
-import { parseFacts, type HostFacts } from "./parse.js";
+import { auditFileOf } from "../lifecycle/audit.js";
+import { lockFileOf } from "../lifecycle/lock.js";
+import { normalizeRef, parseFacts, type HostFacts } from "./parse.js";
 
 /** Files larger than this are compared by hash only (config files are far smaller). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 
-// Sections are marked @@name. Beside the state file: the deploy lock's content (read, never taken: a run that
-// turns out to change nothing then costs no second round trip) and the audit log's size, which a run that
+// Sections are marked @@name. Every process the script starts costs (a fork and exec take milliseconds on a
+// busy host, a docker CLI start tens of them: on a no-op run this script is most of the host's work), so it
+// starts few and runs the slow ones side by side, in lanes joined by pipes; each lane prints whole sections,
+// and the one downstream copies the upstream output after its own, so no two sections interleave:
+//  - the managed containers and the wanted images in ONE docker inspect (the image references arrive
+//    normalized, each holding ':' or '@', which no container name can hold, so none is taken for a container);
+//    whether `docker ps` answered says whether an engine runs;
+//  - the files: one stat for every path, then the content of every small one through one cat | base64;
+//  - the volumes, only when asked (destroy needs them; a plan does not).
+// @@files lists the regular files that exist: "F mode user:group uid:gid size path", whose contents follow in
+// @@content, concatenated in that order and base64-encoded, or "H ..." then "<sha256>  -" for a file above the
+// size limit, or "S ..." (size only) for the audit log. A path that is not listed is missing.
+// Last come the state file and the deploy lock, always with their content (the lock is read, never taken: a run
+// that turns out to change nothing then costs no second round trip), and the audit log, whose size a run that
 // changes something later checks has not moved while it takes the lock (src/lifecycle/run-lock.ts).
-// Files: "F mode user:group uid:gid size" then the base64 content, "H ..." then a sha256
-// for big files, "M" when missing, in the order of the paths given.
 export const FACTS_SCRIPT = `
-max=$1; state=$2; shift 2
-printf '@@engine\\n'
-docker version --format '{{.Server.Version}}' 2>/dev/null || printf 'NONE\\n'
-printf '@@files\\n'
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
-  if [ -f "$1" ]; then
-    info=$(stat -c '%a %U:%G %u:%g %s' -- "$1")
-    size=\${info##* }
-    if [ "$size" -le "$max" ]; then printf 'F %s\\n' "$info"; base64 -w0 -- "$1"; printf '\\n'
-    else printf 'H %s\\n' "$info"; sha256sum -- "$1" | cut -d' ' -f1; fi
-  else
-    printf 'M\\n'
-  fi
-  shift
-done
-[ "$#" -gt 0 ] && shift
-printf '@@images\\n'
-if [ "$#" -gt 0 ]; then docker image inspect --format '{{json .}}' "$@" 2>/dev/null; fi
-printf '@@containers\\n'
-ids=$(docker ps --all --quiet --filter label=lading.managed=true 2>/dev/null)
-if [ -n "$ids" ]; then docker inspect --format '{{json .}}' $ids 2>/dev/null; fi
-printf '@@volumes\\n'
-docker volume ls --quiet 2>/dev/null
-printf '@@state\\n'
-if [ -f "$state" ]; then base64 -w0 -- "$state"; fi
-d=\${state%/*}
-printf '\\n@@lock\\n'
-if [ -f "$d/lock" ]; then base64 -w0 -- "$d/lock"; fi
-printf '\\n@@audit\\n'
-if [ -f "$d/audit.log" ]; then stat -c %s -- "$d/audit.log"; else printf '0\\n'; fi
+set -f
+max=$1; state=$2; lock=$3; audit=$4; volumes=$5; n=$6; shift 6
+images=""
+while [ "$n" -gt 0 ]; do images="$images $1"; n=$((n - 1)); shift; done
+lading_objects() {
+  if ids=$(docker ps --all --quiet --filter label=lading.managed=true 2>/dev/null); then printf '@@engine\\nup\\n'; else printf '@@engine\\nNONE\\n'; fi
+  printf '@@objects\\n'
+  if [ -n "$ids$images" ]; then docker inspect --format '{{json .}}' $ids $images 2>/dev/null; fi
+}
+lading_files() {
+  printf '@@files\\n'
+  listing=$(stat -L -c '%f %a %U:%G %u:%g %s %n' -- "$@" 2>/dev/null)
+  set --
+  while read -r raw mode owner ids size path; do
+    case $raw in 8???) ;; *) continue ;; esac
+    if [ "$path" = "$audit" ]; then
+      printf 'S %s %s %s %s %s\\n' "$mode" "$owner" "$ids" "$size" "$path"
+    elif [ "$size" -le "$max" ] || [ "$path" = "$state" ] || [ "$path" = "$lock" ]; then
+      printf 'F %s %s %s %s %s\\n' "$mode" "$owner" "$ids" "$size" "$path"
+      set -- "$@" "$path"
+    else
+      printf 'H %s %s %s %s %s\\n' "$mode" "$owner" "$ids" "$size" "$path"
+      sha256sum < "$path"
+    fi
+  done <<LADING_LISTING
+$listing
+LADING_LISTING
+  printf '@@content\\n'
+  if [ "$#" -gt 0 ]; then cat -- "$@" | base64 -w0; fi
+  printf '\\n'
+}
+lading_facts() {
+  lading_objects | { lading_files "$@"; cat; }
+}
+if [ "$volumes" = 1 ]; then
+  { printf '@@volumes\\n'; docker volume ls --quiet 2>/dev/null; } | { lading_facts "$@"; cat; }
+else
+  lading_facts "$@"
+fi
 printf '@@end\\n'
 `;
 
@@ -53,14 +74,23 @@ export interface FactsRequest {
   images: string[];
   /** lading's state file on the host (registrations, revisions). */
   stateFile: string;
+  /** List the engine's volumes (one more docker call; only destroy needs them). Default true. */
+  volumes?: boolean;
 }
 
 export function factsArgv(req: FactsRequest): string[] {
-  return ["sh", "-c", FACTS_SCRIPT, "lading-facts", String(MAX_CONTENT_BYTES), req.stateFile, ...req.paths, "--", ...req.images];
+  const refs = [...new Set(req.images.map(normalizeRef))];
+  const lock = lockFileOf(req.stateFile);
+  const audit = auditFileOf(req.stateFile);
+  return ["sh", "-c", FACTS_SCRIPT, "lading-facts", String(MAX_CONTENT_BYTES), req.stateFile, lock, audit, req.volumes === false ? "0" : "1", String(refs.length), ...refs, ...req.paths, req.stateFile, lock, audit];
 }
 
 export async function gatherFacts(t: Transport, req: FactsRequest): Promise<HostFacts> {
   const res = await t.exec(factsArgv(req), { become: true });
   if (res.code !== 0) throw new HostError(t.host, `gathering facts failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
-  return parseFacts(res.stdout, req);
+  try {
+    return parseFacts(res.stdout, req);
+  } catch (err) {
+    throw new HostError(t.host, `gathering facts failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }

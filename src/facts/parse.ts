@@ -1,6 +1,8 @@
 // Parses the output of the facts script into typed facts.
 import { createHash } from "node:crypto";
 import type { FactsRequest } from "./gather.js";
+import { auditFileOf } from "../lifecycle/audit.js";
+import { lockFileOf } from "../lifecycle/lock.js";
 
 export type FileFact =
   | { exists: false }
@@ -40,11 +42,13 @@ export interface HostStateFile {
 }
 
 export interface HostFacts {
-  engineVersion: string | null;
+  /** Whether the docker CLI reached an engine (`docker ps` answered). */
+  engineReachable: boolean;
   files: Map<string, FileFact>;
   /** By requested image reference; absent when the host does not have it. */
   images: Map<string, ImageFact>;
   containers: Map<string, ContainerFact>;
+  /** The engine's volumes; empty unless the request asked for them (FactsRequest.volumes). */
   volumes: Set<string>;
   state: HostStateFile;
   /** The deploy lock file's content when another run holds (or left) it; undefined when free. */
@@ -73,37 +77,100 @@ function sections(out: string): Map<string, string[]> {
   return map;
 }
 
+/** One line of @@files: "F|H|S mode user:group uid:gid size path" (the path may hold spaces). */
+const FILE_LINE = /^([FHS]) (\d+) (\S+) (\d+:\d+) (\d+) (.*)$/;
+
+interface ListedFile {
+  /** F: content in @@content; H: too big, a sha256 follows; S: only its size was asked for. */
+  kind: "F" | "H" | "S";
+  mode: string;
+  owner: string;
+  ownerIds: string;
+  size: number;
+  sha256?: string;
+  content?: Buffer;
+}
+
+/** The regular files the host listed, by path, with their contents cut out of the @@content blob. */
+function listedFiles(lines: string[], contentBase64: string): Map<string, ListedFile> {
+  const listed = new Map<string, ListedFile>();
+  const inContent: [string, ListedFile][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line) continue;
+    const m = FILE_LINE.exec(line);
+    if (!m) throw new Error(`unexpected facts line: ${line.slice(0, 80)}`);
+    const f: ListedFile = { kind: m[1] as ListedFile["kind"], mode: m[2]!.padStart(4, "0"), owner: m[3]!, ownerIds: m[4]!, size: Number(m[5]) };
+    if (f.kind === "H") f.sha256 = (lines[++i] ?? "").trim().split(/\s+/)[0];
+    else if (f.kind === "F") inContent.push([m[6]!, f]);
+    listed.set(m[6]!, f);
+  }
+  const content = Buffer.from(contentBase64, "base64");
+  const expected = inContent.reduce((n, [, f]) => n + f.size, 0);
+  if (content.length !== expected) throw new Error(`files changed while they were read (${content.length} bytes of content for ${expected} listed): run again`);
+  let at = 0;
+  for (const [, f] of inContent) {
+    f.content = content.subarray(at, at + f.size);
+    at += f.size;
+  }
+  return listed;
+}
+
+interface InspectedObject {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Name?: string;
+  Image?: string;
+  RestartCount?: number;
+  Config?: { Image: string; Labels?: Record<string, string> | null };
+  State?: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string; Log?: { Output: string }[] } };
+}
+
+function containerFact(j: InspectedObject): ContainerFact {
+  const name = (j.Name ?? "").replace(/^\//, "");
+  const log = j.State!.Health?.Log;
+  return {
+    name,
+    id: j.Id,
+    imageId: j.Image ?? "",
+    imageRef: j.Config?.Image ?? "",
+    labels: j.Config?.Labels ?? {},
+    status: j.State!.Status,
+    running: j.State!.Running,
+    health: j.State!.Health?.Status,
+    startedAt: j.State!.StartedAt,
+    restartCount: j.RestartCount ?? 0,
+    healthLog: log?.length ? log[log.length - 1]!.Output.trim().slice(0, 500) : undefined,
+  };
+}
+
 export function parseFacts(out: string, req: FactsRequest): HostFacts {
   const s = sections(out);
   if (!s.has("end")) throw new Error("facts output is incomplete (no end marker)");
-  const engine = (s.get("engine") ?? [])[0]?.trim() ?? "NONE";
+  const engineReachable = (s.get("engine") ?? [])[0]?.trim() === "up";
 
+  const listed = listedFiles(s.get("files") ?? [], (s.get("content") ?? []).join("").trim());
   const files = new Map<string, FileFact>();
-  const lines = s.get("files") ?? [];
-  let i = 0;
   for (const path of req.paths) {
-    const head = lines[i++] ?? "";
-    if (head === "M") {
-      files.set(path, { exists: false });
-      continue;
-    }
-    const m = /^([FH]) (\d+) (\S+) (\d+:\d+) (\d+)$/.exec(head);
-    if (!m) throw new Error(`unexpected facts line for ${path}: ${head.slice(0, 80)}`);
-    const body = lines[i++] ?? "";
-    const mode = m[2]!.padStart(4, "0");
-    if (m[1] === "F") {
-      const content = Buffer.from(body, "base64");
-      files.set(path, { exists: true, mode, owner: m[3]!, ownerIds: m[4]!, size: Number(m[5]), content, sha256: createHash("sha256").update(content).digest("hex") });
-    } else {
-      files.set(path, { exists: true, mode, owner: m[3]!, ownerIds: m[4]!, size: Number(m[5]), sha256: body.trim() });
-    }
+    const f = listed.get(path);
+    if (!f) files.set(path, { exists: false });
+    else if (f.content) files.set(path, { exists: true, mode: f.mode, owner: f.owner, ownerIds: f.ownerIds, size: f.size, content: f.content, sha256: createHash("sha256").update(f.content).digest("hex") });
+    else files.set(path, { exists: true, mode: f.mode, owner: f.owner, ownerIds: f.ownerIds, size: f.size, sha256: f.sha256 ?? "" });
   }
 
+  // Containers and images come from one docker inspect: a container has a State, an image has none.
   const found: ImageFact[] = [];
-  for (const line of s.get("images") ?? []) {
+  const containers = new Map<string, ContainerFact>();
+  for (const line of s.get("objects") ?? []) {
     if (!line.trim()) continue;
-    const j = JSON.parse(line) as { Id: string; RepoTags?: string[] | null; RepoDigests?: string[] | null };
-    found.push({ id: j.Id, repoTags: j.RepoTags ?? [], repoDigests: j.RepoDigests ?? [] });
+    const j = JSON.parse(line) as InspectedObject;
+    if (j.State && j.Config) {
+      const c = containerFact(j);
+      containers.set(c.name, c);
+    } else if ("RepoTags" in j || "RepoDigests" in j) {
+      found.push({ id: j.Id, repoTags: j.RepoTags ?? [], repoDigests: j.RepoDigests ?? [] });
+    }
   }
   const images = new Map<string, ImageFact>();
   for (const ref of req.images) {
@@ -112,46 +179,18 @@ export function parseFacts(out: string, req: FactsRequest): HostFacts {
     if (img) images.set(ref, img);
   }
 
-  const containers = new Map<string, ContainerFact>();
-  for (const line of s.get("containers") ?? []) {
-    if (!line.trim()) continue;
-    const j = JSON.parse(line) as {
-      Id: string;
-      Name: string;
-      Image: string;
-      RestartCount?: number;
-      Config: { Image: string; Labels?: Record<string, string> | null };
-      State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string; Log?: { Output: string }[] } };
-    };
-    const name = j.Name.replace(/^\//, "");
-    const log = j.State.Health?.Log;
-    containers.set(name, {
-      name,
-      id: j.Id,
-      imageId: j.Image,
-      imageRef: j.Config.Image,
-      labels: j.Config.Labels ?? {},
-      status: j.State.Status,
-      running: j.State.Running,
-      health: j.State.Health?.Status,
-      startedAt: j.State.StartedAt,
-      restartCount: j.RestartCount ?? 0,
-      healthLog: log?.length ? log[log.length - 1]!.Output.trim().slice(0, 500) : undefined,
-    });
-  }
-
   const volumes = new Set((s.get("volumes") ?? []).map((x) => x.trim()).filter(Boolean));
-  const stateText = (s.get("state") ?? []).join("").trim();
+  const stateContent = listed.get(req.stateFile)?.content;
   let state: HostStateFile = {};
-  if (stateText) {
+  if (stateContent?.length) {
     try {
-      state = JSON.parse(Buffer.from(stateText, "base64").toString("utf8")) as HostStateFile;
+      state = JSON.parse(stateContent.toString("utf8")) as HostStateFile;
     } catch {
       state = {};
     }
   }
-  const lockText = (s.get("lock") ?? []).join("").trim();
-  const lock = lockText ? Buffer.from(lockText, "base64").toString("utf8") : undefined;
-  const auditBytes = Number((s.get("audit") ?? [])[0]?.trim() ?? "0") || 0;
-  return { engineVersion: engine === "NONE" || engine === "" ? null : engine, files, images, containers, volumes, state, lock, auditBytes };
+  const lockContent = listed.get(lockFileOf(req.stateFile))?.content;
+  const lock = lockContent?.length ? lockContent.toString("utf8") : undefined;
+  const auditBytes = listed.get(auditFileOf(req.stateFile))?.size ?? 0;
+  return { engineReachable, files, images, containers, volumes, state, lock, auditBytes };
 }

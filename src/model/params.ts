@@ -1,5 +1,6 @@
 // Typed parameters: every value a user sets is checked against its declaration, where it was written.
 import type { ValidateFunction } from "ajv";
+import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.js";
 import type { Parameter } from "../generated/role.js";
 import { createAjv } from "./schema-check.js";
@@ -27,14 +28,28 @@ export function parameterSchema(decl: Parameter): Record<string, unknown> {
   return schema;
 }
 
-const ajv = createAjv();
-ajv.addFormat("cidr", /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/);
+// Created on the first value checked, and each distinct parameter schema compiled once: most parameters share
+// a handful of shapes ({type: string}, a port...), and every compilation generates and parses code.
+let ajv: Ajv2020 | undefined;
 const validators = new WeakMap<Parameter, ValidateFunction>();
+const bySchema = new Map<string, ValidateFunction>();
 
 function validatorOf(decl: Parameter): ValidateFunction {
   let v = validators.get(decl);
   if (!v) {
-    v = ajv.compile(parameterSchema(decl));
+    const schema = parameterSchema(decl);
+    const { description: _description, ...checked } = schema;
+    void _description;
+    const key = JSON.stringify(checked);
+    v = bySchema.get(key);
+    if (!v) {
+      if (!ajv) {
+        ajv = createAjv();
+        ajv.addFormat("cidr", /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/);
+      }
+      v = ajv.compile(schema);
+      bySchema.set(key, v);
+    }
     validators.set(decl, v);
   }
   return v;

@@ -1,12 +1,13 @@
 // Loads role folders (roles/<service>/role.yaml + templates/) and checks what the schema cannot.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Problem } from "../errors.js";
 import { InputError } from "../errors.js";
 import type { Parameter, Role } from "../generated/role.js";
 import { compileTemplate, TemplateError, type CompiledTemplate } from "../render/template.js";
 import type { DeclaredSecrets } from "../secrets/declared-secrets.js";
-import { checkSchema } from "./schema-check.js";
+import { builtinRolesDir } from "../paths.js";
+import { checkPrecompiledSchema } from "./precompiled-schemas.js";
 import { readYaml, type YamlSource } from "./source.js";
 
 /** A template file of a role, compiled once. */
@@ -80,7 +81,7 @@ export function loadRoles(dirs: string[]): RoleSet {
   for (const file of globalFiles) {
     const source = tryRead(file, problems);
     if (!source) continue;
-    const schemaProblems = checkSchema("global.schema.json", source);
+    const schemaProblems = checkPrecompiledSchema("global.schema.json", source);
     problems.push(...schemaProblems);
     if (schemaProblems.length) continue;
     const value = source.value() as { parameters: Record<string, Parameter> };
@@ -89,12 +90,13 @@ export function loadRoles(dirs: string[]): RoleSet {
     }
   }
 
+  const builtinRoles = resolve(builtinRolesDir);
   const loaded: LoadedRole[] = [];
   for (const [folder, dir] of found) {
     const file = join(dir, "role.yaml");
     const source = tryRead(file, problems);
     if (!source) continue;
-    const schemaProblems = checkSchema("role.schema.json", source);
+    const schemaProblems = checkPrecompiledSchema("role.schema.json", source);
     problems.push(...schemaProblems);
     if (schemaProblems.length) continue;
     const def = source.value() as Role;
@@ -102,7 +104,7 @@ export function loadRoles(dirs: string[]): RoleSet {
       problems.push(source.problem(["name"], `role name "${def.name}" must equal its folder name "${folder}"`));
     }
     const role: LoadedRole = { def, dir, file, source, templates: new Map() };
-    loadTemplates(role, problems);
+    loadTemplates(role, problems, dirname(dir) === builtinRoles);
     checkRoleInternals(role, problems);
     loaded.push(role);
 
@@ -158,7 +160,12 @@ function tryRead(file: string, problems: Problem[]): YamlSource | undefined {
   }
 }
 
-function loadTemplates(role: LoadedRole, problems: Problem[]): void {
+/**
+ * Reads a role's templates and compiles them, reporting the ones that do not compile. A built-in role's templates
+ * (lading's own, every one compiled by its tests) compile when first rendered instead: a run renders only the
+ * roles it enables, and compiling the others cost tens of milliseconds of every start.
+ */
+function loadTemplates(role: LoadedRole, problems: Problem[], builtin: boolean): void {
   (role.def.files ?? []).forEach((f, i) => {
     const file = join(role.dir, "templates", f.template);
     if (role.templates.has(f.template)) return;
@@ -167,6 +174,17 @@ function loadTemplates(role: LoadedRole, problems: Problem[]): void {
       return;
     }
     const text = readFileSync(file, "utf8");
+    if (builtin) {
+      let compiled: CompiledTemplate | undefined;
+      role.templates.set(f.template, {
+        file,
+        text,
+        get compiled(): CompiledTemplate {
+          return (compiled ??= compileTemplate(text));
+        },
+      });
+      return;
+    }
     const compiled = compileTemplateFile(file, text, problems);
     if (compiled) role.templates.set(f.template, { file, text, compiled });
   });

@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { userInfo } from "node:os";
 import { HostError } from "../errors.js";
 import { sudoRefusal, wrapWithSudo } from "./become.js";
-import { writeFileAtomically } from "./put-file.js";
-import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "./transport.js";
+import { writeFileAtomically, writeFilesAtomically } from "./put-file.js";
+import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "./transport.js";
 
 export interface LocalTransportOptions {
   host: string;
@@ -91,7 +91,14 @@ export class LocalTransport implements Transport {
   }
 
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
-    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts);
+    const asRoot = this.isRoot || (opts.become ?? this.options.become);
+    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts, asRoot);
+  }
+
+  putFiles(files: FileToPut[]): Promise<void> {
+    const become = files[0]?.opts.become;
+    const asRoot = this.isRoot || (become ?? this.options.become);
+    return writeFilesAtomically((argv, o) => this.exec(argv, o), this.host, files, asRoot);
   }
 
 

@@ -15,10 +15,10 @@ import {
   preferredHostKeyAlgorithms,
   readKnownHosts,
 } from "./known-hosts.js";
-import { writeFileAtomically } from "./put-file.js";
+import { writeFileAtomically, writeFilesAtomically } from "./put-file.js";
 import { quoteArgv } from "./quote.js";
 import type { SshSettings } from "./ssh-settings.js";
-import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "./transport.js";
+import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "./transport.js";
 
 // ssh2 is CommonJS: its named exports are not visible to ESM imports, so take them from the default export.
 const { Client: SshClient, utils } = ssh2;
@@ -302,7 +302,14 @@ export class SshTransport implements Transport {
   }
 
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
-    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts);
+    const asRoot = this.options.user === "root" || (opts.become ?? this.options.become);
+    return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts, asRoot);
+  }
+
+  putFiles(files: FileToPut[]): Promise<void> {
+    const become = files[0]?.opts.become;
+    const asRoot = this.options.user === "root" || (become ?? this.options.become);
+    return writeFilesAtomically((argv, o) => this.exec(argv, o), this.host, files, asRoot);
   }
 
 

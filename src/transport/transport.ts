@@ -29,6 +29,13 @@ export interface PutFileOptions {
   become?: boolean;
 }
 
+/** A file for Transport.putFiles. */
+export interface FileToPut {
+  path: string;
+  content: Buffer | string;
+  opts: PutFileOptions;
+}
+
 export interface TransportStats {
   /** Connections opened for this host (bastion hops not included). */
   connections: number;
@@ -45,6 +52,11 @@ export interface Transport {
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Atomic: the destination holds either its old content or the new content, whole. */
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void>;
+  /**
+   * Several files in one round trip, in order, each atomic as putFile's; stops at the first that fails
+   * (rejecting with PutFilesError, src/transport/put-file.ts, which names the files written before it).
+   */
+  putFiles(files: FileToPut[]): Promise<void>;
   close(): Promise<void>;
   readonly stats: TransportStats;
 }

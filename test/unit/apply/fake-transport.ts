@@ -1,6 +1,6 @@
 // A fake Transport for the applier's unit tests: it answers each command from a script and keeps a shared
 // log of everything every host was asked to do, in order.
-import type { ExecOptions, ExecResult, PutFileOptions, Transport, TransportStats } from "../../../src/transport/index.js";
+import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "../../../src/transport/index.js";
 
 export type Answer = Partial<Pick<ExecResult, "code" | "stdout" | "stderr">>;
 /** Returns an answer for the command, or undefined to fall through to the default (exit 0, no output). */
@@ -28,6 +28,15 @@ export class FakeTransport implements Transport {
     this.stats.execs++;
     this.log.push(`${this.host}: put ${path} ${opts.mode}`);
     this.files.set(path, { content: String(content), mode: opts.mode, owner: opts.owner });
+  }
+
+  /** One round trip; each file is logged as putFile logs it. */
+  async putFiles(files: FileToPut[]): Promise<void> {
+    this.stats.execs++;
+    for (const f of files) {
+      this.log.push(`${this.host}: put ${f.path} ${f.opts.mode}`);
+      this.files.set(f.path, { content: String(f.content), mode: f.opts.mode, owner: f.opts.owner });
+    }
   }
 
   async close(): Promise<void> {}

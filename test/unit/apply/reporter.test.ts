@@ -10,9 +10,9 @@ function capture(): { out: Writable; text: () => string } {
 }
 
 describe("plain rollout progress", () => {
-  it("shows the batch, a wait line every 10 s per host with the gate's detail, the revert and the halt", () => {
+  it("shows the batch, a wait line every 10 s per host with the gate's detail, the revert and the halt", async () => {
     const c = capture();
-    const r = createReporter({ json: false, tty: false, redact: (s) => s, out: c.out });
+    const r = await createReporter({ json: false, tty: false, redact: (s) => s, out: c.out });
     r.emit({ type: "batch", service: "mariadb", index: 2, total: 3, hosts: ["lab2"] });
     for (const ms of [1000, 9000, 10_500, 12_000, 20_100]) r.emit({ type: "gate", host: "lab2", service: "mariadb", gate: "galera", status: "waiting", elapsedMs: ms, detail: "Joined, Primary, cluster size 2/3" });
     r.emit({ type: "gate", host: "lab2", service: "mariadb", gate: "galera", status: "passed", elapsedMs: 25_000, detail: "Synced, Primary, cluster size 3/3" });

@@ -59,6 +59,22 @@ const healthy: Responder = (_h, argv) => (argv[1] === "inspect" && argv.includes
 describe("rollout engine (fake transports)", function () {
   this.timeout(20_000);
 
+  it("a changed host costs one round trip for all its files, one for the restart, then the gate: each file keeps its events", async () => {
+    const c = container("app", "app");
+    const two = service("app", [file("app", "app.ini", NEW), file("app", "extra.ini", NEW)], [c]);
+    const desired: DesiredState = { hosts: new Map(HOSTS.map((h, i) => [h, { name: h, address: `10.0.0.${i + 1}`, stateFile: "/etc/lading/.lading/state.json", services: [two] }])) };
+    const r = await run(desired, healthy);
+    assert.equal(r.ok, true);
+    for (const h of HOSTS) {
+      // putFiles, docker restart, one gate check (healthy at once), and the state file (which a real run writes
+      // in its final exec with the audit log: src/lifecycle/run-lock.ts); the container id comes from the facts.
+      assert.equal(r.transports.get(h)!.stats.execs, 4, r.log.filter((l) => l.startsWith(`${h}:`)).join("\n"));
+      assert.ok(!r.log.some((l) => l.startsWith(`${h}: docker inspect --format {{.Id}}`)));
+      const writes = r.events.filter((e) => e.type === "step" && e.host === h && e.kind === "write").map((e) => e.type === "step" && `${e.status} ${e.target}`);
+      assert.deepEqual(writes, ["start /etc/lading/app/app.ini", "start /etc/lading/app/extra.ini", "ok /etc/lading/app/app.ini", "ok /etc/lading/app/extra.ini"]);
+    }
+  });
+
   it("restarts one host at a time by default, each gated before the next starts", async () => {
     const r = await run(desiredOf({}), healthy);
     assert.equal(r.ok, true);

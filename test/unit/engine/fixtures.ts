@@ -58,7 +58,7 @@ export function runningFact(c: DesiredContainer, configHash: string, over: Parti
 }
 
 export function facts(over: Partial<HostFacts> = {}): HostFacts {
-  return { engineVersion: "20.10.24", files: new Map(), images: new Map(), containers: new Map(), volumes: new Set(), state: {}, ...over };
+  return { engineReachable: true, files: new Map(), images: new Map(), containers: new Map(), volumes: new Set(), state: {}, ...over };
 }
 
 export function withImages(f: HostFacts, ...refs: string[]): HostFacts {

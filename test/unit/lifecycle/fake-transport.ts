@@ -1,5 +1,5 @@
 // A transport that runs nothing: it records every command and file, and answers with a handler.
-import type { ExecOptions, ExecResult, PutFileOptions, Transport } from "../../../src/transport/index.js";
+import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport } from "../../../src/transport/index.js";
 
 export interface Call {
   argv: string[];
@@ -41,6 +41,11 @@ export class FakeTransport implements Transport {
   async putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {
     this.stats.execs++;
     this.files.set(path, { content: String(content), mode: opts.mode, owner: opts.owner });
+  }
+
+  async putFiles(files: FileToPut[]): Promise<void> {
+    this.stats.execs++;
+    for (const f of files) this.files.set(f.path, { content: String(f.content), mode: f.opts.mode, owner: f.opts.owner });
   }
 
   async close(): Promise<void> {}

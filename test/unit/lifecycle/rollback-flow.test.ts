@@ -69,8 +69,12 @@ describe("rollback flow (fake hosts)", () => {
           if (argv[3] === "lading-facts") {
             // Facts again, now for the revision's image: the host still has lading/webapp:1.0 as sha256:one.
             const image = JSON.stringify({ Id: "sha256:one", RepoTags: ["lading/webapp:1.0"], RepoDigests: [] });
-            const files = svc.files.map((x) => `F ${x.mode.replace(/^0/, "")} root:root 0:0 ${x.content.length}\n${Buffer.from(x.content).toString("base64")}`).join("\n");
-            return { stdout: `@@engine\n20.10.24\n@@files\n${files}\n@@images\n${image}\n@@containers\n${JSON.stringify({ Id: "id-webapp", Name: "/webapp", Image: "sha256:two", Config: { Image: "lading/webapp:1.1", Labels: f.containers.get("webapp")!.labels }, State: { Status: "running", Running: true, StartedAt: "x" } })}\n@@volumes\n@@state\n${Buffer.from(JSON.stringify(f.state)).toString("base64")}\n@@end\n` };
+            const stateFile = argv[5]!;
+            const listed = [...svc.files.map((x) => ({ path: x.path, mode: x.mode, content: x.content })), { path: stateFile, mode: "0600", content: JSON.stringify(f.state) }];
+            const files = listed.map((x) => `F ${x.mode.replace(/^0/, "")} root:root 0:0 ${Buffer.byteLength(x.content)} ${x.path}`).join("\n");
+            const content = Buffer.from(listed.map((x) => x.content).join("")).toString("base64");
+            const container = JSON.stringify({ Id: "id-webapp", Name: "/webapp", Image: "sha256:two", Config: { Image: "lading/webapp:1.1", Labels: f.containers.get("webapp")!.labels }, State: { Status: "running", Running: true, StartedAt: "x" } });
+            return { stdout: `@@engine\n20.10.24\n@@volumes\n@@objects\n${container}\n${image}\n@@files\n${files}\n@@content\n${content}\n@@end\n` };
           }
           if (argv[0] === "timeout") return { stdout: "HTTP/1.0 200 OK\n" };
           if (argv[0] === "docker" && ["stop", "run"].includes(argv[1]!)) order.push(`${h.name} ${argv[1]}${argv[1] === "run" ? ` ${argv.find((a) => a.startsWith("lading/webapp"))}` : ""}`);

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkSchema } from "../../../src/model/schema-check.js";
 import { readYaml } from "../../../src/model/source.js";
+import { loadRoles } from "../../../src/model/roles.js";
 import { builtinRolesDir, packageRoot } from "../../../src/paths.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import type { DesiredState } from "../../../src/render/desired.js";
@@ -41,6 +42,19 @@ describe("shipped roles", () => {
       roles.map((r) => r.role.name).sort(),
       ["haproxy", "keepalived", "mariadb", "memcached", "rabbitmq", "webapp"],
     );
+  });
+
+  it("every template of every shipped role compiles (they compile when first rendered, so a test must)", () => {
+    const roles = loadRoles([builtinRolesDir]);
+    let n = 0;
+    for (const role of roles.roles) {
+      assert.equal(role.templates.size, new Set((role.def.files ?? []).map((f) => f.template)).size, role.def.name);
+      for (const t of role.templates.values()) {
+        assert.equal(typeof t.compiled.renderParts, "function", t.file);
+        n++;
+      }
+    }
+    assert.ok(n >= 6, `${n} templates`);
   });
 
   it("roles/global.yaml matches schemas/global.schema.json", () => {

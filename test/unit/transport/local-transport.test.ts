@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { HostError } from "../../../src/errors.js";
 import { connect } from "../../../src/transport/connect.js";
 import { LocalTransport } from "../../../src/transport/local-transport.js";
+import { permissionPlan, PutFilesError, writeFileAtomically, writeFilesAtomically } from "../../../src/transport/put-file.js";
 
 describe("local transport", function () {
   this.timeout(10_000);
@@ -53,5 +54,91 @@ describe("local transport", function () {
     assert.deepEqual(readdirSync(join(dir, "sub")), ["conf.cnf"]);
     assert.equal(readFileSync(path, "utf8"), "a=2\n");
     assert.equal(statSync(path).mode & 0o777, 0o644);
+  });
+  it("gets every mode right, execute bits included, whatever the caller's umask", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const before = process.umask(0o002);
+    try {
+      for (const mode of ["0755", "0640", "0666", "600", "0700", "0444"]) {
+        const path = join(dir, "modes", `f${mode}`);
+        await transport.putFile(path, "x\n", { mode });
+        assert.equal((statSync(path).mode & 0o777).toString(8), parseInt(mode, 8).toString(8), mode);
+      }
+    } finally {
+      process.umask(before);
+    }
+  });
+
+  it("plans the permission bits: a umask where it suffices, chmod for execute bits", () => {
+    assert.deepEqual(permissionPlan("0644"), { mask: "133", chmod: "" });
+    assert.deepEqual(permissionPlan("0640"), { mask: "137", chmod: "" });
+    assert.deepEqual(permissionPlan("600"), { mask: "177", chmod: "" });
+    assert.deepEqual(permissionPlan("0755"), { mask: "077", chmod: "0755" });
+    assert.deepEqual(permissionPlan("0710"), { mask: "077", chmod: "0710" });
+  });
+
+  it("runs chown only when it changes the owner", async () => {
+    const seen: string[][] = [];
+    const exec = async (argv: readonly string[]) => {
+      seen.push([...argv]);
+      return { code: 0, stdout: "", stderr: "", durationMs: 0 };
+    };
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644", owner: "root" }, true);
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644", owner: "root" }, false);
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0640", owner: "root:42400" }, true);
+    await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644" }, true);
+    // argv: sh -c SCRIPT sh dir name mask chmod chown size tag
+    assert.deepEqual(seen.map((a) => a[8]), ["", "root", "root:42400", ""]);
+  });
+
+  it("writes several files in one round trip, each whole with its mode, binary and empty ones included", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const binary = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+    const files = [
+      { path: join(dir, "many", "a.conf"), content: "a=1\n", opts: { mode: "0600" } },
+      { path: join(dir, "many", "deep", "b.bin"), content: binary, opts: { mode: "0644" } },
+      { path: join(dir, "many", "empty"), content: "", opts: { mode: "0640" } },
+      { path: join(dir, "many", "run.sh"), content: "#!/bin/sh\necho hi\n", opts: { mode: "0755" } },
+    ];
+    const execsBefore = transport.stats.execs;
+    await transport.putFiles(files);
+    assert.equal(transport.stats.execs - execsBefore, 1);
+    assert.equal(readFileSync(files[0]!.path, "utf8"), "a=1\n");
+    assert.ok(readFileSync(files[1]!.path).equals(binary));
+    assert.equal(readFileSync(files[2]!.path, "utf8"), "");
+    assert.equal(readFileSync(files[3]!.path, "utf8"), "#!/bin/sh\necho hi\n");
+    assert.deepEqual(files.map((f) => (statSync(f.path).mode & 0o777).toString(8)), ["600", "644", "640", "755"]);
+    assert.deepEqual(readdirSync(join(dir, "many")).sort(), ["a.conf", "deep", "empty", "run.sh"]);
+  });
+
+  it("several files: a cut-off stream leaves the files before in place, the cut one unchanged, no temporary file", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const d = join(dir, "cut");
+    const files = ["one", "two", "three"].map((n) => ({ path: join(d, n), content: `${n} new\n`, opts: { mode: "0644" } }));
+    await transport.putFiles(files.map((f) => ({ ...f, content: "old\n" })));
+    // The connection drops in the middle of the second file's bytes.
+    const cut: Parameters<typeof writeFilesAtomically>[0] = (argv, o) => transport.exec(argv, { ...o, stdin: Buffer.from(String(o?.stdin)).subarray(0, 12) });
+    const err = await writeFilesAtomically(cut, "aio", files).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PutFilesError, String(err));
+    assert.deepEqual(err.written, [files[0]!.path]);
+    assert.equal(err.failed, files[1]!.path);
+    assert.match(err.message, /^aio: cannot write .*\/two: received 4 of 8 bytes/);
+    assert.deepEqual(files.map((f) => readFileSync(f.path, "utf8")), ["one new\n", "old\n", "old\n"]);
+    assert.deepEqual(readdirSync(d).sort(), ["one", "three", "two"]);
+  });
+
+  it("several files: a write that fails stops there and names the files written before it", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const d = join(dir, "stop");
+    writeFileSync(join(dir, "not-a-dir"), "");
+    const files = [
+      { path: join(d, "first"), content: "1", opts: { mode: "0644" } },
+      { path: join(dir, "not-a-dir", "second"), content: "2", opts: { mode: "0644" } },
+      { path: join(d, "third"), content: "3", opts: { mode: "0644" } },
+    ];
+    const err = await transport.putFiles(files).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PutFilesError && err instanceof HostError, String(err));
+    assert.deepEqual([err.written, err.failed], [[files[0]!.path], files[1]!.path]);
+    assert.deepEqual(readdirSync(d), ["first"]);
   });
 });
