@@ -2,7 +2,7 @@
 // schema cannot express (hosts of groups must be defined, an address unless connection is local).
 import type { SourceLocation } from "../errors.js";
 import type { Host, InventoryFile } from "../generated/inventory.js";
-import { checkSchema } from "../model/schema-check.js";
+import { checkPrecompiledSchema } from "../model/precompiled-schemas.js";
 import type { PathSegment, YamlSource } from "../model/source.js";
 import { CONNECTION_VARS } from "./connection-vars.js";
 import type { ConnectionField, LocatedValue } from "./inventory.js";
@@ -20,7 +20,7 @@ const FIELDS: readonly ConnectionField[] = ["address", "connection", "user", "po
 
 export function parseLadingYamlInventory(source: YamlSource): RawInventory {
   const raw = createRawInventory(source.file, "yaml");
-  const schemaProblems = checkSchema("inventory.schema.json", source);
+  const schemaProblems = checkPrecompiledSchema("inventory.schema.json", source);
   if (schemaProblems.length) {
     raw.problems.push(...schemaProblems);
     return raw;

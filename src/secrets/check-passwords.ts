@@ -2,14 +2,14 @@
 // each declared secret that has a value. Whether blanks are allowed is up to the caller.
 import { InputError, type Problem } from "../errors.js";
 import type { SecretValue } from "./secret-value.js";
-import { checkSchema } from "../model/schema-check.js";
+import { checkPrecompiledSchema } from "../model/precompiled-schemas.js";
 import { parseYaml, type YamlSource } from "../model/source.js";
 import { describeShape, hasShapeOfKind, isBlankSecret, type DeclaredSecrets } from "./declared-secrets.js";
 
 /** Parses and validates a passwords text; throws InputError with every located problem. */
 export function checkPasswordsText(file: string, text: string, declared: DeclaredSecrets): YamlSource {
   const source = parseYaml(file, text);
-  const problems: Problem[] = checkSchema("passwords.schema.json", source).map(explainTypeProblem);
+  const problems: Problem[] = checkPrecompiledSchema("passwords.schema.json", source).map(explainTypeProblem);
   if (!problems.length) {
     for (const [name, value] of passwordEntries(source)) {
       const secret = declared.get(name);
