@@ -17,17 +17,43 @@ export const DEFAULT_SYSCTLS: Record<string, string> = {
   "net.unix.max_dgram_qlen": "128",
 };
 
+/** The operator's choices for daemon.json, from the global parameters docker_log_max_size, docker_log_max_files, docker_live_restore. */
+export interface DaemonSettings {
+  logMaxSize: string;
+  logMaxFiles: number;
+  liveRestore: boolean;
+  /** Every service uses host networking: no default bridge, no iptables rules. */
+  hostNetworkingOnly: boolean;
+}
+
+export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = { logMaxSize: "50m", logMaxFiles: 5, liveRestore: true, hostNetworkingOnly: true };
+
+/**
+ * The daemon settings of one host from its resolved parameters (already checked against roles/global.yaml:
+ * types, pattern and range). A parameter that is absent (a role set without global.yaml) keeps lading's default.
+ */
+export function daemonSettingsOf(params: Record<string, unknown>): DaemonSettings {
+  const d = DEFAULT_DAEMON_SETTINGS;
+  return {
+    logMaxSize: typeof params.docker_log_max_size === "string" ? params.docker_log_max_size : d.logMaxSize,
+    logMaxFiles: typeof params.docker_log_max_files === "number" ? params.docker_log_max_files : d.logMaxFiles,
+    liveRestore: typeof params.docker_live_restore === "boolean" ? params.docker_live_restore : d.liveRestore,
+    hostNetworkingOnly: d.hostNetworkingOnly,
+  };
+}
+
 /**
  * The engine's daemon.json: live-restore (containers keep running while the engine restarts), bounded
  * json-file logs, and, since every service uses host networking, no bridge and no iptables rules. Pure.
  */
-export function daemonJson(opts: { logMaxSize?: string; logMaxFiles?: number; hostNetworkingOnly?: boolean } = {}): string {
+export function daemonJson(opts: Partial<DaemonSettings> = {}): string {
+  const s = { ...DEFAULT_DAEMON_SETTINGS, ...opts };
   const conf: Record<string, unknown> = {
-    "live-restore": true,
+    "live-restore": s.liveRestore,
     "log-driver": "json-file",
-    "log-opts": { "max-size": opts.logMaxSize ?? "50m", "max-file": String(opts.logMaxFiles ?? 5) },
+    "log-opts": { "max-size": s.logMaxSize, "max-file": String(s.logMaxFiles) },
   };
-  if (opts.hostNetworkingOnly !== false) {
+  if (s.hostNetworkingOnly) {
     conf.bridge = "none";
     conf.iptables = false;
   }
@@ -96,7 +122,7 @@ export function parseProbe(out: string): Probe {
 
 export type BootstrapStep =
   | { kind: "install-engine"; argv: string[]; reason: string }
-  | { kind: "write"; path: string; content: string; mode: string; reason: string }
+  | { kind: "write"; path: string; content: string; mode: string; reason: string; inPlace?: boolean }
   | { kind: "run"; argv: string[]; reason: string }
   | { kind: "restart-engine"; argv: string[]; reason: string };
 
@@ -122,11 +148,13 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
   if (daemonChanged) steps.push({ kind: "run", argv: ["install", "-d", "-m", "0755", "--", "/etc/docker"], reason: "daemon.json: its directory" });
   if (daemonChanged) steps.push({ kind: "write", path: DAEMON_JSON, content: daemon, mode: "0644", reason: `daemon.json: ${probe.files.get(DAEMON_JSON) === undefined ? "missing" : "content differs"}` });
   const hosts = hostsFileWithBlock(probe.files.get("/etc/hosts") ?? "", input.hosts);
-  if (hosts !== probe.files.get("/etc/hosts")) steps.push({ kind: "write", path: "/etc/hosts", content: hosts, mode: "0644", reason: "/etc/hosts: lading's host entries differ" });
+  // In place: /etc/hosts is often a mount point (a container's, some cloud images'), which a rename cannot replace.
+  if (hosts !== probe.files.get("/etc/hosts")) steps.push({ kind: "write", path: "/etc/hosts", content: hosts, mode: "0644", reason: "/etc/hosts: lading's host entries differ", inPlace: true });
   const sysctl = sysctlConf(input.sysctls ?? DEFAULT_SYSCTLS);
   if (sysctl !== probe.files.get(SYSCTL_FILE)) {
     steps.push({ kind: "write", path: SYSCTL_FILE, content: sysctl, mode: "0644", reason: "sysctls: differ" });
-    steps.push({ kind: "run", argv: ["sysctl", "--system"], reason: "sysctls: load" });
+    // -e: a key the kernel does not have (net.ipv6.* where IPv6 is off) is no reason to fail the host.
+    steps.push({ kind: "run", argv: ["sysctl", "-e", "--system"], reason: "sysctls: load" });
   }
   if (input.user) {
     if (!probe.userExists) steps.push({ kind: "run", argv: ["useradd", "--create-home", "--shell", "/bin/bash", "--", input.user], reason: `user ${input.user}: missing` });
@@ -147,10 +175,18 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
   return steps;
 }
 
+/** The argv that copies a staged file's bytes into `path` (keeping its inode) and removes the staged copy. */
+export function copyInPlaceArgv(staged: string, path: string): string[] {
+  return ["sh", "-c", 'cat -- "$1" > "$2" && rm -f -- "$1"', "lading-copy", staged, path];
+}
+
 export async function runBootstrapStep(t: Transport, step: BootstrapStep): Promise<void> {
-  if (step.kind === "write") return t.putFile(step.path, step.content, { mode: step.mode, owner: "root:root" });
-  const r = await t.exec(step.argv, { become: true, timeoutMs: 900_000 });
-  if (r.code !== 0) throw new HostError(t.host, `${step.argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
+  if (step.kind === "write" && !step.inPlace) return t.putFile(step.path, step.content, { mode: step.mode, owner: "root:root" });
+  const argv = step.kind === "write" ? copyInPlaceArgv(`${step.path}.lading-new`, step.path) : step.argv;
+  // Staged whole first, so a cut connection never leaves half a file in place.
+  if (step.kind === "write") await t.putFile(`${step.path}.lading-new`, step.content, { mode: step.mode, owner: "root:root" });
+  const r = await t.exec(argv, { become: true, timeoutMs: 900_000 });
+  if (r.code !== 0) throw new HostError(t.host, `${step.kind === "write" ? `writing ${step.path}` : argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
 }
 
 export async function probeHost(t: Transport, user: string, configDir: string): Promise<Probe> {

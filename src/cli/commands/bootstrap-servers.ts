@@ -6,7 +6,7 @@ import { deadlineOf, describeGate, gateOf, waitForGate } from "../../apply/gates
 import { parseDuration } from "../../apply/duration.js";
 import { HostError } from "../../errors.js";
 import { renderProject } from "../../model/project.js";
-import { bootstrapSteps, probeHost, runBootstrapStep, type BootstrapStep } from "../../lifecycle/bootstrap.js";
+import { bootstrapSteps, daemonJson, daemonSettingsOf, probeHost, runBootstrapStep, type BootstrapStep } from "../../lifecycle/bootstrap.js";
 import { forEachHost } from "../../transport/index.js";
 import { EXIT } from "../exit-codes.js";
 import { lockForChanges, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
@@ -32,7 +32,8 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
     if (!t) continue;
     const configDir = h.stateFile.replace(/\/\.lading\/state\.json$/, "");
     const probe = await probeHost(t, opts.user ?? "", configDir);
-    planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir, user: opts.user }));
+    const daemon = daemonJson(daemonSettingsOf(ctx.project.hostParams.get(h.name) ?? {}));
+    planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir, user: opts.user, daemon }));
   }
   if (opts.dryRun) {
     for (const [host, steps] of planned) for (const s of steps) process.stdout.write(`${host}: ${s.kind} ${"path" in s ? s.path : s.argv.join(" ")} (${s.reason})\n`);

@@ -133,7 +133,7 @@ describe("bootstrap-servers", () => {
       `write ${DAEMON_JSON}`,
       "write /etc/hosts",
       `write ${SYSCTL_FILE}`,
-      "run sysctl --system",
+      "run sysctl -e --system",
       "run useradd --create-home --shell /bin/bash -- deploy",
       "write /etc/sudoers.d/lading-deploy",
       "run install -d -m 0755 -- /etc/lading",
