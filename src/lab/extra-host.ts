@@ -34,7 +34,7 @@ export async function startExtraHost(
   opts: { name: string; address: string; image: string; aptProxy?: string },
 ): Promise<ExtraHost> {
   if (labHostNumber(opts.name) !== undefined) throw new LabError(`${opts.name} is a lab host name; an extra host needs another`);
-  if (!isExtraHostAddress(opts.address)) throw new LabError(`${opts.address} is not free for an extra host (10.98.0.2-10, .110-.254)`);
+  if (!isExtraHostAddress(opts.address)) throw new LabError(`${opts.address} is not free for an extra host (10.98.0.2-10 or .110-.254: .11-.99 are lab hosts, .100-.109 VIPs)`);
   await removeExtraHost(layout, opts.name);
   const dirs = hostDirs(layout, opts.name);
   mkdirSync(dirs.docker, { recursive: true });

@@ -1,5 +1,5 @@
 // bootstrap-servers end to end. First on a fresh host (the lab host image built without docker.io, started
-// beside the lab at 10.98.0.31, reaching the Debian mirror through the lab's apt proxy): it installs and starts
+// beside the lab at 10.98.0.120, reaching the Debian mirror through the lab's apt proxy): it installs and starts
 // the engine and writes every file. Then on the running cluster: a changed daemon.json parameter restarts the
 // engines one host at a time, each host's gates passing before the next, Galera Primary with 3 members
 // throughout, and no service container restarted (live-restore).
@@ -35,7 +35,7 @@ function eventsOf(stdout: string): Event[] {
   return stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Event);
 }
 
-const FRESH = { name: "labfresh", address: "10.98.0.31" };
+const FRESH = { name: "labfresh", address: "10.98.0.120" };
 
 describe("bootstrap-servers on the lab", function () {
   this.timeout(1_800_000);
