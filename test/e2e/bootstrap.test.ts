@@ -159,6 +159,9 @@ describeOnceProven("bootstrap-servers on the lab", function () {
 
     it("restarts the engines one host at a time, each after the previous host's gates passed; Galera stays Primary with 3; no container restarts", async () => {
       const before = await containers();
+      // Engines the lab started without a daemon.json run without live-restore: each must be reloaded first.
+      const liveRestoreOff: string[] = [];
+      for (const h of LAB_HOSTS) if ((await onHost(d, h, "docker info --format '{{.LiveRestoreEnabled}}'")).trim() !== "true") liveRestoreOff.push(h);
       writeFileSync(join(d.dir, "globals.yml"), `${globals}\ndocker_log_max_size: 20m\n`);
       const poller = pollGalera();
       const run = await lading(["bootstrap-servers", "-d", d.dir, "--json"]);
@@ -169,6 +172,11 @@ describeOnceProven("bootstrap-servers on the lab", function () {
       const restarts = events.filter((e) => e.type === "step" && e.kind === "restart-engine");
       const order = restarts.filter((e) => e.status === "start").map((e) => e.host!);
       assert.deepEqual([...order].sort(), [...LAB_HOSTS].sort(), "one engine restart per lab host");
+      const reloaded = events.filter((e) => e.type === "step" && e.kind === "reload-engine" && e.status === "ok");
+      assert.deepEqual(reloaded.map((e) => e.host!).sort(), liveRestoreOff.sort(), "a reload where live-restore was off, nowhere else");
+      const firstRestart = Math.min(...restarts.filter((e) => e.status === "start").map((e) => Date.parse(e.time)));
+      for (const r of reloaded) assert.ok(Date.parse(r.time) <= firstRestart, `${r.host}: reloaded (live-restore on) before any engine restarted`);
+      console.log(`      live-restore was off on [${liveRestoreOff.join(", ")}] before the run`);
       for (let i = 0; i < order.length; i++) {
         const host = order[i]!;
         const done = Date.parse(restarts.find((e) => e.host === host && e.status === "ok")!.time);

@@ -1,6 +1,7 @@
 // bootstrap-servers: prepares Debian/Ubuntu hosts for lading (engine, daemon.json, /etc/hosts, deploy user,
-// sysctls, config directory). A changed daemon.json restarts the engine one host at a time, and each host's
-// services must pass their health gates before the next host.
+// sysctls, config directory). A changed daemon.json reloads the engines where that is enough; otherwise it
+// restarts them one host at a time (live-restore turned on by a reload first, where the engine ran without it),
+// and each host's services must pass their health gates before the next host.
 import type { Command } from "commander";
 import { deadlineOf, describeGate, gateOf, waitForGate } from "../../apply/gates.js";
 import { parseDuration } from "../../apply/duration.js";
@@ -51,7 +52,8 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
       throw err;
     }
   };
-  // Everything but engine restarts, on every host at once.
+  // Everything but engine restarts, on every host at once: reloads too (they keep the containers), so a reload
+  // that does not turn live-restore on stops the run before any engine restarts.
   const results = await forEachHost([...planned], Number(ctx.opts.forks), async ([host, steps]) => {
     for (const s of steps.filter((x) => x.kind !== "restart-engine")) await run(host, s);
   });

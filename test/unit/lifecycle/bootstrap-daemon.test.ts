@@ -52,7 +52,7 @@ describe("bootstrap-servers daemon.json parameters", () => {
 
   it("a changed parameter plans the daemon.json write and one engine restart on a running host", () => {
     const current = daemonJson();
-    const probe: Probe = { os: "debian", docker: true, running: true, files: new Map([[DAEMON_JSON, current]]), userExists: false, configDirExists: true };
+    const probe: Probe = { os: "debian", docker: true, running: true, liveRestore: true, systemd: false, initScriptReloads: false, files: new Map([[DAEMON_JSON, current]]), userExists: false, configDirExists: true };
     const hosts = [{ name: "n1", address: "10.0.0.1" }];
     const wanted = daemonJson(daemonSettingsOf(resolverWith("docker_log_max_size: 20m\n").forHost(new Map())));
     const steps = bootstrapSteps("n1", probe, { hosts, configDir: "/etc/lading", daemon: wanted });
