@@ -1,8 +1,9 @@
 // bootstrap-servers end to end. First on a fresh host (the lab host image built without docker.io, started
 // beside the lab at 10.98.0.120, reaching the Debian mirror through the lab's apt proxy): it installs and starts
-// the engine and writes every file. Then on the running cluster: a changed daemon.json parameter restarts the
-// engines one host at a time, each host's gates passing before the next, Galera Primary with 3 members
-// throughout, and no service container restarted (live-restore).
+// the engine and writes every file. Then on the running cluster: a changed daemon.json parameter reloads the
+// engines the lab started without live-restore to turn it on, then restarts them one host at a time, each
+// host's gates passing before the next, Galera Primary with 3 members throughout, and no service container
+// restarted (live-restore). It leaves daemon.json removed, as the lab started them (lifecycle.test.ts plans its write).
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,13 +38,7 @@ function eventsOf(stdout: string): Event[] {
 
 const FRESH = { name: "labfresh", address: "10.98.0.120" };
 
-// Gated until its first green run on the lab (LADING_E2E_BOOTSTRAP=1 runs it). The first run found two gaps:
-// the fresh host's engine start fails on the lab (the init script's `ulimit -n 1048576` without
-// CAP_SYS_RESOURCE, and the lab's /etc/default/docker shim cannot exist before docker.io is installed), and an
-// engine that ran without live-restore stops its containers when it restarts (Galera went to 2 members).
-const describeOnceProven = process.env.LADING_E2E_BOOTSTRAP ? describe : describe.skip;
-
-describeOnceProven("bootstrap-servers on the lab", function () {
+describe("bootstrap-servers on the lab", function () {
   this.timeout(1_800_000);
 
   describe("a fresh Debian host without an engine", () => {
