@@ -186,12 +186,13 @@ export async function setHostCable(name: string, state: "up" | "down"): Promise<
   await runOrThrow(ip.setLink(port.ifname, state), `${state === "down" ? "cutting" : "healing"} ${name}`);
 }
 
-/** Waits until the host has its host key and its nested dockerd answers. */
-export async function waitForHost(layout: LabLayout, name: string, timeoutMs = 90_000): Promise<void> {
+/** Waits until the host has its host key and (unless `engine` is false: a host without one) its nested dockerd answers. */
+export async function waitForHost(layout: LabLayout, name: string, timeoutMs = 90_000, opts: { engine?: boolean } = {}): Promise<void> {
   const keyFile = join(hostDirs(layout, name).ssh, "ssh_host_ed25519_key.pub");
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
+    if (existsSync(keyFile) && opts.engine === false) return;
     if (existsSync(keyFile)) {
       const r = await runCommand(docker.exec(name, nestedDocker.info()), { timeoutMs: 10_000 });
       if (r.code === 0) return;
@@ -199,7 +200,7 @@ export async function waitForHost(layout: LabLayout, name: string, timeoutMs = 9
     }
     await sleep(300);
   }
-  const log = await runCommand(docker.exec(name, ["tail", "-n", "15", "/var/log/dockerd.log"]));
+  const log = await runCommand(docker.exec(name, ["tail", "-n", "15", "/var/log/docker.log"]));
   throw new LabError(`host ${name} did not become ready (sshd host key and its Docker engine): ${last}\n${log.stdout}`);
 }
 

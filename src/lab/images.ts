@@ -32,6 +32,16 @@ export interface SavedImage extends BuiltImage {
 
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 
+/** The Debian mirror of the lab's base image (and so of every lab host's apt sources): $LADING_LAB_MIRROR or deb.debian.org. */
+export function labMirror(): string {
+  return process.env.LADING_LAB_MIRROR || DEFAULT_MIRROR;
+}
+
+/** The fresh-host variant of the host image: lab/host built without docker.io, for bootstrap-servers to install it. */
+export function freshHostImageSpec(): ImageSpec {
+  return { tag: `${HOST_IMAGE}-fresh`, context: hostImageContext, buildArgs: { ENGINE_PACKAGE: "" } };
+}
+
 /** The host image: lab/host, or another build folder (tagged lading-lab/host-<folder name>). */
 export function hostImageSpec(context?: string): ImageSpec {
   if (!context) return { tag: HOST_IMAGE, context: hostImageContext, buildArgs: {} };
@@ -101,7 +111,7 @@ export async function ensureBaseImage(layout: LabLayout, emit: LabEventSink): Pr
 
   const t0 = Date.now();
   if (!existsSync(layout.baseTarball)) {
-    const mirror = process.env.LADING_LAB_MIRROR || DEFAULT_MIRROR;
+    const mirror = labMirror();
     emit({ step: "base", status: "start", image: BASE_IMAGE, message: `debootstrap of Debian bookworm (minbase) from ${mirror}` });
     await runOrThrow(["debootstrap", "--variant=minbase", "bookworm", rootfs, mirror], "debootstrap");
     // Without the downloaded packages and package lists (about 130 MB): every image build runs apt-get update.

@@ -7,3 +7,6 @@ export type { LabEvent, LabStep } from "./events.js";
 export type { LabHost } from "./hosts.js";
 export type { CommandResult } from "./run-command.js";
 export { labLayout, defaultLabDir, labHostName, labHostAddress, type LabLayout } from "./layout.js";
+export { startExtraHost, removeExtraHost, type ExtraHost } from "./extra-host.js";
+export { startAptProxy, type AptProxy } from "./apt-proxy.js";
+export { freshHostImageSpec, ensureImage, labMirror } from "./images.js";

@@ -17,17 +17,43 @@ export const DEFAULT_SYSCTLS: Record<string, string> = {
   "net.unix.max_dgram_qlen": "128",
 };
 
+/** The operator's choices for daemon.json, from the global parameters docker_log_max_size, docker_log_max_files, docker_live_restore. */
+export interface DaemonSettings {
+  logMaxSize: string;
+  logMaxFiles: number;
+  liveRestore: boolean;
+  /** Every service uses host networking: no default bridge, no iptables rules. */
+  hostNetworkingOnly: boolean;
+}
+
+export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = { logMaxSize: "50m", logMaxFiles: 5, liveRestore: true, hostNetworkingOnly: true };
+
+/**
+ * The daemon settings of one host from its resolved parameters (already checked against roles/global.yaml:
+ * types, pattern and range). A parameter that is absent (a role set without global.yaml) keeps lading's default.
+ */
+export function daemonSettingsOf(params: Record<string, unknown>): DaemonSettings {
+  const d = DEFAULT_DAEMON_SETTINGS;
+  return {
+    logMaxSize: typeof params.docker_log_max_size === "string" ? params.docker_log_max_size : d.logMaxSize,
+    logMaxFiles: typeof params.docker_log_max_files === "number" ? params.docker_log_max_files : d.logMaxFiles,
+    liveRestore: typeof params.docker_live_restore === "boolean" ? params.docker_live_restore : d.liveRestore,
+    hostNetworkingOnly: d.hostNetworkingOnly,
+  };
+}
+
 /**
  * The engine's daemon.json: live-restore (containers keep running while the engine restarts), bounded
  * json-file logs, and, since every service uses host networking, no bridge and no iptables rules. Pure.
  */
-export function daemonJson(opts: { logMaxSize?: string; logMaxFiles?: number; hostNetworkingOnly?: boolean } = {}): string {
+export function daemonJson(opts: Partial<DaemonSettings> = {}): string {
+  const s = { ...DEFAULT_DAEMON_SETTINGS, ...opts };
   const conf: Record<string, unknown> = {
-    "live-restore": true,
+    "live-restore": s.liveRestore,
     "log-driver": "json-file",
-    "log-opts": { "max-size": opts.logMaxSize ?? "50m", "max-file": String(opts.logMaxFiles ?? 5) },
+    "log-opts": { "max-size": s.logMaxSize, "max-file": String(s.logMaxFiles) },
   };
-  if (opts.hostNetworkingOnly !== false) {
+  if (s.hostNetworkingOnly) {
     conf.bridge = "none";
     conf.iptables = false;
   }
@@ -54,12 +80,15 @@ export function sudoersOf(user: string): string {
 }
 
 // Prints what bootstrap needs to decide, in one round trip: the distribution, whether docker is installed and
-// running, and the current daemon.json, /etc/hosts, sysctl file and sudoers file (base64), and whether the user exists.
+// running (and with live-restore on), how its engine reloads (systemd, or an init script with a reload action), and the current daemon.json, /etc/hosts, sysctl file and sudoers file (base64), and whether the user exists.
 export const PROBE_SCRIPT = `
 user=$1; config=$2
 . /etc/os-release 2>/dev/null; printf 'os %s\\n' "\${ID:-unknown}"
 if command -v docker >/dev/null 2>&1; then printf 'docker yes\\n'; else printf 'docker no\\n'; fi
 if docker info >/dev/null 2>&1; then printf 'running yes\\n'; else printf 'running no\\n'; fi
+printf 'liverestore %s\\n' "$(docker info --format '{{.LiveRestoreEnabled}}' 2>/dev/null)"
+if [ -d /run/systemd/system ]; then printf 'systemd yes\\n'; else printf 'systemd no\\n'; fi
+if grep -Eqs '(^|[[:space:]|])reload[|)]' /etc/init.d/docker; then printf 'initreload yes\\n'; else printf 'initreload no\\n'; fi
 for f in ${DAEMON_JSON} /etc/hosts ${SYSCTL_FILE} "/etc/sudoers.d/lading-$user"; do
   if [ -f "$f" ]; then printf 'file %s %s\\n' "$f" "$(base64 -w0 -- "$f")"; else printf 'file %s -\\n' "$f"; fi
 done
@@ -75,18 +104,27 @@ export interface Probe {
   os: string;
   docker: boolean;
   running: boolean;
+  /** The running engine's LiveRestoreEnabled (false when it does not run). */
+  liveRestore: boolean;
+  /** systemd runs the host (systemctl reload docker). */
+  systemd: boolean;
+  /** /etc/init.d/docker has a reload action (Debian's has none). */
+  initScriptReloads: boolean;
   files: Map<string, string | undefined>;
   userExists: boolean;
   configDirExists: boolean;
 }
 
 export function parseProbe(out: string): Probe {
-  const p: Probe = { os: "unknown", docker: false, running: false, files: new Map(), userExists: false, configDirExists: false };
+  const p: Probe = { os: "unknown", docker: false, running: false, liveRestore: false, systemd: false, initScriptReloads: false, files: new Map(), userExists: false, configDirExists: false };
   for (const line of out.split("\n")) {
     const [key, a, b] = line.trim().split(" ");
     if (key === "os") p.os = a ?? "unknown";
     else if (key === "docker") p.docker = a === "yes";
     else if (key === "running") p.running = a === "yes";
+    else if (key === "liverestore") p.liveRestore = a === "true";
+    else if (key === "systemd") p.systemd = a === "yes";
+    else if (key === "initreload") p.initScriptReloads = a === "yes";
     else if (key === "user") p.userExists = a === "yes";
     else if (key === "config") p.configDirExists = a === "yes";
     else if (key === "file" && a) p.files.set(a, b === "-" || b === undefined ? undefined : Buffer.from(b, "base64").toString("utf8"));
@@ -96,9 +134,10 @@ export function parseProbe(out: string): Probe {
 
 export type BootstrapStep =
   | { kind: "install-engine"; argv: string[]; reason: string }
-  | { kind: "write"; path: string; content: string; mode: string; reason: string }
+  | { kind: "write"; path: string; content: string; mode: string; reason: string; inPlace?: boolean }
   | { kind: "run"; argv: string[]; reason: string }
-  | { kind: "restart-engine"; argv: string[]; reason: string };
+  | { kind: "reload-engine"; argv: string[]; reason: string; expectLiveRestore: boolean }
+  | { kind: "restart-engine"; argv: string[]; reason: string; expectLiveRestore: boolean; stopsContainers: boolean };
 
 export interface BootstrapInput {
   hosts: { name: string; address: string }[];
@@ -110,8 +149,9 @@ export interface BootstrapInput {
 }
 
 /**
- * The steps one host needs, each only where the host differs, with a reason. An engine restart is planned
- * only when daemon.json changes on a host whose engine already runs. Throws on a distribution it does not know. Pure.
+ * The steps one host needs, each only where the host differs, with a reason. A running engine whose daemon.json
+ * changes is reloaded or restarted as engineChangeSteps decides; a stopped one is started. Throws on a
+ * distribution it does not know. Pure.
  */
 export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput): BootstrapStep[] {
   if (!["debian", "ubuntu"].includes(probe.os)) throw new HostError(host, `bootstrap-servers supports Debian and Ubuntu, not ${probe.os}`);
@@ -122,11 +162,14 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
   if (daemonChanged) steps.push({ kind: "run", argv: ["install", "-d", "-m", "0755", "--", "/etc/docker"], reason: "daemon.json: its directory" });
   if (daemonChanged) steps.push({ kind: "write", path: DAEMON_JSON, content: daemon, mode: "0644", reason: `daemon.json: ${probe.files.get(DAEMON_JSON) === undefined ? "missing" : "content differs"}` });
   const hosts = hostsFileWithBlock(probe.files.get("/etc/hosts") ?? "", input.hosts);
-  if (hosts !== probe.files.get("/etc/hosts")) steps.push({ kind: "write", path: "/etc/hosts", content: hosts, mode: "0644", reason: "/etc/hosts: lading's host entries differ" });
+  // In place: /etc/hosts is often a mount point (a container's, some cloud images'), which a rename cannot replace.
+  if (hosts !== probe.files.get("/etc/hosts")) steps.push({ kind: "write", path: "/etc/hosts", content: hosts, mode: "0644", reason: "/etc/hosts: lading's host entries differ", inPlace: true });
   const sysctl = sysctlConf(input.sysctls ?? DEFAULT_SYSCTLS);
   if (sysctl !== probe.files.get(SYSCTL_FILE)) {
     steps.push({ kind: "write", path: SYSCTL_FILE, content: sysctl, mode: "0644", reason: "sysctls: differ" });
-    steps.push({ kind: "run", argv: ["sysctl", "--system"], reason: "sysctls: load" });
+    // Only lading's file (not --system, which would also re-apply every other file in sysctl.d); -e: a key
+    // the kernel does not have (net.ipv6.* where IPv6 is off) is no reason to fail the host.
+    steps.push({ kind: "run", argv: ["sysctl", "-e", "-p", SYSCTL_FILE], reason: "sysctls: load" });
   }
   if (input.user) {
     if (!probe.userExists) steps.push({ kind: "run", argv: ["useradd", "--create-home", "--shell", "/bin/bash", "--", input.user], reason: `user ${input.user}: missing` });
@@ -141,16 +184,127 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
       argv: ["sh", "-c", "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends docker.io"],
       reason: "docker: not installed (docker.io from the distribution)",
     });
-    steps.push({ kind: "run", argv: ["sh", "-c", "systemctl enable --now docker 2>/dev/null || service docker start"], reason: "docker: start" });
-  }
-  else if (daemonChanged && probe.running) steps.push({ kind: "restart-engine", argv: ["sh", "-c", "systemctl restart docker 2>/dev/null || service docker restart"], reason: "daemon.json changed: restart the engine (live-restore keeps containers up)" });
+    steps.push({ kind: "run", argv: START_ENGINE_ARGV, reason: "docker: start" });
+  } else if (!probe.running) steps.push({ kind: "run", argv: START_ENGINE_ARGV, reason: "docker: installed but not running: start" });
+  else steps.push(...engineChangeSteps(host, probe, daemon));
   return steps;
 }
 
-export async function runBootstrapStep(t: Transport, step: BootstrapStep): Promise<void> {
-  if (step.kind === "write") return t.putFile(step.path, step.content, { mode: step.mode, owner: "root:root" });
-  const r = await t.exec(step.argv, { become: true, timeoutMs: 900_000 });
-  if (r.code !== 0) throw new HostError(t.host, `${step.argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
+const START_ENGINE_ARGV = ["sh", "-c", "systemctl enable --now docker 2>/dev/null || service docker start"];
+const RESTART_ENGINE_ARGV = ["sh", "-c", "systemctl restart docker 2>/dev/null || service docker restart"];
+
+/**
+ * daemon.json options a running dockerd takes on reload (SIGHUP) without a restart (dockerd's documented
+ * reloadable options, those lading may meet). Only when set in the new file: a removed option keeps its old
+ * value until the engine restarts.
+ */
+export const RELOADABLE_DAEMON_OPTIONS: readonly string[] = [
+  "debug", "labels", "live-restore", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts",
+  "insecure-registries", "registry-mirrors", "shutdown-timeout",
+];
+
+/** The daemon.json options that differ between two files; undefined when `current` is missing or not a JSON object. Pure. */
+export function changedDaemonOptions(current: string | undefined, wanted: string): { changed: string[]; removed: string[] } | undefined {
+  const parse = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const v: unknown = JSON.parse(text);
+      return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const before = current === undefined ? undefined : parse(current);
+  const after = parse(wanted);
+  if (!before || !after) return undefined;
+  const changed = Object.keys(after).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  const removed = Object.keys(before).filter((k) => !(k in after));
+  return { changed, removed };
+}
+
+/**
+ * How the host's engine reloads its configuration: systemd's unit, an init script that has a reload action,
+ * else SIGHUP to the pid dockerd writes (Debian's sysvinit script has no reload). The pid is read when the
+ * step runs, never from the probe: a stale pid would signal another process. Pure.
+ */
+export function reloadEngineArgv(probe: Pick<Probe, "systemd" | "initScriptReloads">): string[] {
+  if (probe.systemd) return ["systemctl", "reload", "docker"];
+  if (probe.initScriptReloads) return ["service", "docker", "reload"];
+  return ["sh", "-c", 'pid=$(cat -- "$1") && kill -HUP "$pid"', "lading-reload", ENGINE_PID_FILE];
+}
+
+export const ENGINE_PID_FILE = "/var/run/docker.pid";
+
+/**
+ * What a running engine needs for `wanted` (its new daemon.json), each step with its reason. Pure.
+ * - Only reloadable options differ: a reload, no restart.
+ * - A restart is needed and live-restore is wanted but the engine runs without it: a reload first turns it on
+ *   (the run checks the engine reports it), so that the restart keeps the containers running. A restart
+ *   without live-restore stops every container: an engine that ran without it would lose its services once.
+ * - live-restore stays off: the restart stops and restarts the host's containers, and the plan says so (the
+ *   command still restarts one host at a time behind the services' gates).
+ * - daemon.json unchanged but the engine's live-restore is not the file's (the file was written, the engine
+ *   never reloaded): a reload.
+ */
+export function engineChangeSteps(host: string, probe: Probe, wanted: string): BootstrapStep[] {
+  const wantLiveRestore = liveRestoreOf(wanted);
+  const running = probe.liveRestore;
+  const current = probe.files.get(DAEMON_JSON);
+  const reload = (reason: string): BootstrapStep => ({ kind: "reload-engine", argv: reloadEngineArgv(probe), reason, expectLiveRestore: wantLiveRestore });
+  if (current === wanted) return running === wantLiveRestore ? [] : [reload(`the engine runs with live-restore ${running ? "on" : "off"}, daemon.json says ${wantLiveRestore ? "on" : "off"}: reload`)];
+  const diff = changedDaemonOptions(current, wanted);
+  const needsRestart = !diff || diff.removed.length > 0 || diff.changed.some((k) => !RELOADABLE_DAEMON_OPTIONS.includes(k));
+  const what = diff ? [...diff.changed, ...diff.removed].join(", ") : current === undefined ? "no daemon.json before" : "daemon.json was not a JSON object";
+  if (!needsRestart) return [reload(`daemon.json changed (${what}): all reloadable, no restart`)];
+  const restart = (reason: string, stopsContainers: boolean): BootstrapStep => ({ kind: "restart-engine", argv: RESTART_ENGINE_ARGV, reason, expectLiveRestore: wantLiveRestore, stopsContainers });
+  if (!wantLiveRestore) return [restart(`daemon.json changed (${what}): restart the engine; live-restore is off, so the restart STOPS AND RESTARTS every container on ${host}`, true)];
+  const keeps = `daemon.json changed (${what}): restart the engine (live-restore keeps containers up)`;
+  if (running) return [restart(keeps, false)];
+  return [reload(`the engine runs without live-restore: turn it on before the restart, which would otherwise stop every container on ${host}`), restart(keeps, false)];
+}
+
+/** daemon.json's live-restore (lading's files always set it; dockerd's default is off). */
+function liveRestoreOf(daemon: string): boolean {
+  try {
+    return (JSON.parse(daemon) as Record<string, unknown>)["live-restore"] === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The argv that copies a staged file's bytes into `path` (keeping its inode) and removes the staged copy. */
+export function copyInPlaceArgv(staged: string, path: string): string[] {
+  return ["sh", "-c", 'cat -- "$1" > "$2" && rm -f -- "$1"', "lading-copy", staged, path];
+}
+
+export async function runBootstrapStep(t: Transport, step: BootstrapStep, opts: { pollMs?: number; timeoutMs?: number } = {}): Promise<void> {
+  if (step.kind === "write" && !step.inPlace) return t.putFile(step.path, step.content, { mode: step.mode, owner: "root:root" });
+  const argv = step.kind === "write" ? copyInPlaceArgv(`${step.path}.lading-new`, step.path) : step.argv;
+  // Staged whole first, so a cut connection never leaves half a file in place.
+  if (step.kind === "write") await t.putFile(`${step.path}.lading-new`, step.content, { mode: step.mode, owner: "root:root" });
+  const r = await t.exec(argv, { become: true, timeoutMs: 900_000 });
+  if (r.code !== 0) throw new HostError(t.host, `${step.kind === "write" ? `writing ${step.path}` : argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
+  if (step.kind === "reload-engine" || step.kind === "restart-engine") await waitForLiveRestore(t, step.expectLiveRestore, step.kind, opts);
+}
+
+export const LIVE_RESTORE_ARGV = ["docker", "info", "--format", "{{.LiveRestoreEnabled}}"];
+
+/**
+ * Waits until the engine answers with the live-restore it should have. After a reload this is what makes the
+ * next restart safe: if the engine does not report it on, the run stops before the restart would stop the containers.
+ */
+async function waitForLiveRestore(t: Transport, expected: boolean, after: "reload-engine" | "restart-engine", opts: { pollMs?: number; timeoutMs?: number }): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let last = "no answer";
+  for (;;) {
+    const r = await t.exec(LIVE_RESTORE_ARGV, { become: true, timeoutMs: 15_000 });
+    const answer = r.stdout.trim();
+    if (r.code === 0 && answer === String(expected)) return;
+    last = r.code === 0 ? `LiveRestoreEnabled=${answer}` : `docker info failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`;
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 500));
+  }
+  const what = after === "reload-engine" ? "after the reload" : "after the restart";
+  throw new HostError(t.host, `${what}, the engine does not report live-restore ${expected ? "on" : "off"} (${last})${after === "reload-engine" && expected ? ": not restarting it, the restart would stop every container" : ""}`);
 }
 
 export async function probeHost(t: Transport, user: string, configDir: string): Promise<Probe> {

@@ -170,8 +170,8 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
   });
 
   it("bootstrap-servers --dry-run on the running lab hosts: daemon.json (live-restore) and one engine restart per host", async () => {
-    // Only the plan: the lab's engines run under the lab's own init (no systemd, no init script with the lab's
-    // runtime flags), so a real engine restart here would break the shared lab.
+    // Only the plan here: bootstrap.test.ts restarts the lab's engines for real (through Debian's init script,
+    // one host at a time) and removes daemon.json after, so this plan still writes it and restarts each engine.
     const dry = await lading(["bootstrap-servers", "-d", d.dir, "--dry-run"]);
     assert.equal(dry.code, 0, dry.stdout + dry.stderr);
     for (const h of LAB_HOSTS) {

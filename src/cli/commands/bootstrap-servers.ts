@@ -1,12 +1,13 @@
 // bootstrap-servers: prepares Debian/Ubuntu hosts for lading (engine, daemon.json, /etc/hosts, deploy user,
-// sysctls, config directory). A changed daemon.json restarts the engine one host at a time, and each host's
-// services must pass their health gates before the next host.
+// sysctls, config directory). A changed daemon.json reloads the engines where that is enough; otherwise it
+// restarts them one host at a time (live-restore turned on by a reload first, where the engine ran without it),
+// and each host's services must pass their health gates before the next host.
 import type { Command } from "commander";
 import { deadlineOf, describeGate, gateOf, waitForGate } from "../../apply/gates.js";
 import { parseDuration } from "../../apply/duration.js";
 import { HostError } from "../../errors.js";
 import { renderProject } from "../../model/project.js";
-import { bootstrapSteps, probeHost, runBootstrapStep, type BootstrapStep } from "../../lifecycle/bootstrap.js";
+import { bootstrapSteps, daemonJson, daemonSettingsOf, probeHost, runBootstrapStep, type BootstrapStep } from "../../lifecycle/bootstrap.js";
 import { forEachHost } from "../../transport/index.js";
 import { EXIT } from "../exit-codes.js";
 import { lockForChanges, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
@@ -32,7 +33,8 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
     if (!t) continue;
     const configDir = h.stateFile.replace(/\/\.lading\/state\.json$/, "");
     const probe = await probeHost(t, opts.user ?? "", configDir);
-    planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir, user: opts.user }));
+    const daemon = daemonJson(daemonSettingsOf(ctx.project.hostParams.get(h.name) ?? {}));
+    planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir, user: opts.user, daemon }));
   }
   if (opts.dryRun) {
     for (const [host, steps] of planned) for (const s of steps) process.stdout.write(`${host}: ${s.kind} ${"path" in s ? s.path : s.argv.join(" ")} (${s.reason})\n`);
@@ -50,7 +52,8 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
       throw err;
     }
   };
-  // Everything but engine restarts, on every host at once.
+  // Everything but engine restarts, on every host at once: reloads too (they keep the containers), so a reload
+  // that does not turn live-restore on stops the run before any engine restarts.
   const results = await forEachHost([...planned], Number(ctx.opts.forks), async ([host, steps]) => {
     for (const s of steps.filter((x) => x.kind !== "restart-engine")) await run(host, s);
   });

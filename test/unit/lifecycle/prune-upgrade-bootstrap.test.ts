@@ -111,7 +111,7 @@ describe("upgrade", () => {
 
 describe("bootstrap-servers", () => {
   const hosts = [{ name: "n1", address: "10.0.0.1" }, { name: "n2", address: "10.0.0.2" }];
-  const fresh: Probe = { os: "debian", docker: false, running: false, files: new Map(), userExists: false, configDirExists: false };
+  const fresh: Probe = { os: "debian", docker: false, running: false, liveRestore: false, systemd: false, initScriptReloads: false, files: new Map(), userExists: false, configDirExists: false };
   it("daemon.json: live-restore, rotated logs, no bridge or iptables with host networking", () => {
     const j = JSON.parse(daemonJson()) as Record<string, unknown>;
     assert.equal(j["live-restore"], true);
@@ -133,7 +133,7 @@ describe("bootstrap-servers", () => {
       `write ${DAEMON_JSON}`,
       "write /etc/hosts",
       `write ${SYSCTL_FILE}`,
-      "run sysctl --system",
+      `run sysctl -e -p ${SYSCTL_FILE}`,
       "run useradd --create-home --shell /bin/bash -- deploy",
       "write /etc/sudoers.d/lading-deploy",
       "run install -d -m 0755 -- /etc/lading",
@@ -144,7 +144,7 @@ describe("bootstrap-servers", () => {
   });
   it("a bootstrapped host needs nothing; a changed daemon.json on a running engine restarts it", () => {
     const done: Probe = {
-      os: "ubuntu", docker: true, running: true, userExists: true, configDirExists: true,
+      os: "ubuntu", docker: true, running: true, liveRestore: true, systemd: true, initScriptReloads: false, userExists: true, configDirExists: true,
       files: new Map([[DAEMON_JSON, daemonJson()], ["/etc/hosts", hostsFileWithBlock("", hosts)], [SYSCTL_FILE, sysctlConf(DEFAULT_SYSCTLS)], ["/etc/sudoers.d/lading-deploy", "# Managed by lading bootstrap-servers\ndeploy ALL=(ALL:ALL) NOPASSWD: ALL\n"]]),
     };
     assert.deepEqual(bootstrapSteps("n1", done, { hosts, configDir: "/etc/lading", user: "deploy" }), []);
