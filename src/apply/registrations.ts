@@ -78,8 +78,15 @@ export function databaseRemovalSql(name: string, user: string): string {
   return [`DROP DATABASE IF EXISTS ${sqlIdentifier(name)};`, `DROP USER IF EXISTS ${sqlString(user)}@'%';`, ""].join("\n");
 }
 
+/**
+ * The mysql client reading SQL on stdin. The SQL is UTF-8: the client must say so, or it defaults to latin1
+ * (MariaDB 10.11 without Debian's client config) and a password with a non-ASCII character is stored as other
+ * bytes than the ones clients later send.
+ */
+export const MYSQL_STDIN_ARGV = ["mysql", "--batch", "--default-character-set=utf8mb4"];
+
 export async function runSql(t: Transport, container: string, sql: string): Promise<void> {
-  const r = await t.exec(docker.exec(container, ["mysql", "--batch"], { interactive: true }), { stdin: sql, become: true });
+  const r = await t.exec(docker.exec(container, MYSQL_STDIN_ARGV, { interactive: true }), { stdin: sql, become: true });
   if (r.code !== 0) throw new HostError(t.host, `SQL in ${container} failed: ${r.stderr.trim().split("\n")[0]}`);
 }
 

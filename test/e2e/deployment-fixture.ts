@@ -1,7 +1,7 @@
 // The shared end-to-end deployment: examples/lab copied to a temp folder, secrets generated, and deployed
 // once per test process onto the shared lab. Every e2e file that needs a running cluster reuses it.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labExec, type LabState } from "../../src/lab/index.js";
@@ -146,4 +146,14 @@ export async function clustersSettled(d: Deployment, ms = 300_000): Promise<void
   } catch (err) {
     throw new Error(`${String(err)} (${[...states].map(([h, s]) => `${h}: ${s}`).join("; ")})`);
   }
+}
+
+/**
+ * Sets `key: value` in the deployment's globals.yml, replacing an earlier line of the same key (tests of one
+ * process share the deployment: a key another test set must not appear twice, which YAML refuses).
+ */
+export function setGlobal(d: Deployment, key: string, value: string): void {
+  const file = join(d.dir, "globals.yml");
+  const lines = readFileSync(file, "utf8").split("\n").filter((l) => !l.startsWith(`${key}:`));
+  writeFileSync(file, `${lines.join("\n").trimEnd()}\n${key}: ${value}\n`);
 }

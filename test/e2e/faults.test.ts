@@ -11,15 +11,8 @@ import { join } from "node:path";
 import { labCutHost, labExec, labHealHost, labStartHost, labStopHost } from "../../src/lab/index.js";
 import { packageRoot } from "../../src/paths.js";
 import { connect } from "../../src/transport/index.js";
-import { clustersSettled, ensureDeployed, eventually, lading, LAB_ADDRESSES, onHost, startTimes, type CliResult, type Deployment } from "./deployment-fixture.js";
+import { clustersSettled, ensureDeployed, eventually, lading, LAB_ADDRESSES, onHost, setGlobal, startTimes, type CliResult, type Deployment } from "./deployment-fixture.js";
 import { sshRun } from "./lab-fixture.js";
-
-/** Sets `key: value` in the deployment's globals.yml (replacing an earlier line of the same key). */
-function setGlobal(d: Deployment, key: string, value: string): void {
-  const file = join(d.dir, "globals.yml");
-  const lines = readFileSync(file, "utf8").split("\n").filter((l) => !l.startsWith(`${key}:`));
-  writeFileSync(file, `${lines.join("\n").trimEnd()}\n${key}: ${value}\n`);
-}
 
 type Event = Record<string, unknown> & { type: string };
 

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { labExec } from "../../src/lab/index.js";
 import { packageRoot } from "../../src/paths.js";
-import { ensureDeployed, eventually, lading, LAB_HOSTS, onHost, startTimes, type Deployment } from "./deployment-fixture.js";
+import { ensureDeployed, eventually, lading, LAB_HOSTS, onHost, setGlobal, startTimes, type Deployment } from "./deployment-fixture.js";
 
 /** The client runs in lab1's webapp container (python3, pymysql, pika), reading its credentials from webapp.ini. */
 const CLIENT_HOST = "lab1";
@@ -129,10 +129,10 @@ async function galeraSize(d: Deployment, host: string): Promise<number> {
 }
 
 /** Writes a globals.yml line, runs the body, then restores globals.yml and re-applies it. */
-async function withGlobals<T>(d: Deployment, extra: string, body: () => Promise<T>): Promise<T> {
+async function withGlobal<T>(d: Deployment, key: string, value: string, body: () => Promise<T>): Promise<T> {
   const file = join(d.dir, "globals.yml");
   const original = readFileSync(file, "utf8");
-  writeFileSync(file, `${original}\n${extra}\n`);
+  setGlobal(d, key, value);
   try {
     return await body();
   } finally {
@@ -158,7 +158,7 @@ describe("rolling restarts that keep the clusters up (e2e)", function () {
     interface WriterReport { acked: number[]; attempts: number; errors: number; longest_pause_s: number; messages: string[] }
     let report: WriterReport | undefined;
     let stdout = "";
-    await withGlobals(d, "mariadb_max_connections: 1200", async () => {
+    await withGlobal(d, "mariadb_max_connections", "1200", async () => {
       const probe = startProbe<WriterReport>(GALERA_WRITER, ["rollout_probe", STOP_FILE, "900"]);
       await new Promise((r) => setTimeout(r, 3000));
       const re = await lading(["reconfigure", "-d", d.dir]);
@@ -186,7 +186,7 @@ describe("rolling restarts that keep the clusters up (e2e)", function () {
     interface ProbeReport { confirmed: number; received: number; lost: number[]; lost_count: number; attempts: number; publish_errors: number; consume_errors: number; longest_publish_pause_s: number; messages: string[] }
     let report: ProbeReport | undefined;
     let stdout = "";
-    await withGlobals(d, "rabbitmq_log_level: warning", async () => {
+    await withGlobal(d, "rabbitmq_log_level", "warning", async () => {
       const probe = startProbe<ProbeReport>(RABBITMQ_PROBE, ["rollout-probe", STOP_FILE, "900"]);
       await new Promise((r) => setTimeout(r, 5000));
       const re = await lading(["reconfigure", "-d", d.dir]);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { HostFacts } from "../../../src/facts/parse.js";
-import { registrationClusters, registrationMember } from "../../../src/apply/registrations.js";
+import { databaseRegistrationSql, registrationClusters, registrationMember, runSql } from "../../../src/apply/registrations.js";
+import type { Transport } from "../../../src/transport/index.js";
 import type { Topology } from "../../../src/render/computed.js";
 import { loadRoles } from "../../../src/model/roles.js";
 import { builtinRolesDir } from "../../../src/paths.js";
@@ -35,5 +36,23 @@ describe("registration clusters", () => {
     assert.deepEqual(registrationMember(cluster, factsWith({ db2: ["mariadb"], db3: ["mariadb"] }), (h) => h !== "db2"), { host: "db3", container: "mariadb" });
     assert.deepEqual(registrationMember(cluster, factsWith({}), (h) => h === "db3"), { host: "db3", container: "mariadb" });
     assert.equal(registrationMember(cluster, factsWith({ db1: ["mariadb"] }), () => false), undefined);
+  });
+});
+
+describe("runSql", () => {
+  it("sends the SQL on stdin to a mysql client that reads it as UTF-8 (a non-ASCII password keeps its bytes)", async () => {
+    const calls: { argv: string[]; stdin?: string }[] = [];
+    const t = {
+      host: "db1",
+      exec: async (argv: string[], opts: { stdin?: string } = {}) => {
+        calls.push({ argv, stdin: opts.stdin });
+        return { code: 0, stdout: "", stderr: "" };
+      },
+    } as unknown as Transport;
+    await runSql(t, "mariadb", databaseRegistrationSql("app", "app", "pässwörd"));
+    assert.equal(calls.length, 1);
+    assert.ok(calls[0]!.argv.includes("--default-character-set=utf8mb4"), calls[0]!.argv.join(" "));
+    assert.ok(!calls[0]!.argv.join(" ").includes("pässwörd"), "the password is not in argv");
+    assert.match(calls[0]!.stdin ?? "", /IDENTIFIED BY 'pässwörd'/);
   });
 });
