@@ -277,7 +277,7 @@ describe("rolling restarts that keep the clusters up (e2e)", function () {
       const before = await startTimes(d);
       const globals = join(d.dir, "globals.yml");
       const original = readFileSync(globals, "utf8");
-      writeFileSync(globals, `${original}\nmariadb_max_connections: 1300\n`);
+      setGlobal(d, "mariadb_max_connections", "1300");
       try {
         const re = await lading(["reconfigure", "-d", d.dir]);
         assert.equal(re.code, 1, re.stdout + re.stderr);
