@@ -79,9 +79,9 @@ export function databaseRemovalSql(name: string, user: string): string {
 }
 
 /**
- * The mysql client reading SQL on stdin. The SQL is UTF-8: the client must say so, or it defaults to latin1
- * (MariaDB 10.11 without Debian's client config) and a password with a non-ASCII character is stored as other
- * bytes than the ones clients later send.
+ * The mysql client reading SQL on stdin. The SQL is UTF-8, and the client says so: without Debian's client
+ * config, MariaDB 10.11's client reads it as latin1, which would garble non-ASCII database and user names.
+ * (Passwords are hashed from the bytes as sent either way.)
  */
 export const MYSQL_STDIN_ARGV = ["mysql", "--batch", "--default-character-set=utf8mb4"];
 

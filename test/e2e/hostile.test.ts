@@ -198,8 +198,9 @@ describe("hostile input, secrets and access (e2e)", function () {
         assert.deepEqual(argv.slice(0, -1), ["sleep", "2147483647"], "sh exec'd the fixed script; the value stayed an argument");
       }
       // The hostile password works as itself in MariaDB (through the VIP) and RabbitMQ: given on stdin here too.
+      // PyMySQL would encode a str password as latin1; clients send UTF-8, so the test gives it the bytes.
       const db = await labExec("lab1", ["docker", "exec", "-i", "webapp", "python3", "-c",
-        "import sys, pymysql; pw = sys.stdin.read(); c = pymysql.connect(host='10.98.0.100', port=3306, user='hostile', password=pw, database='hostile'); print('db ok')"], { input: HOSTILE_PASSWORD });
+        "import sys, pymysql; pw = sys.stdin.read(); c = pymysql.connect(host='10.98.0.100', port=3306, user='hostile', password=pw.encode('utf-8'), database='hostile'); print('db ok')"], { input: HOSTILE_PASSWORD });
       assert.match(db.stdout, /db ok/, db.stderr);
       const mq = await labExec("lab1", ["docker", "exec", "-i", "webapp", "python3", "-c",
         "import sys, pika; pw = sys.stdin.read(); pika.BlockingConnection(pika.ConnectionParameters(host='10.98.0.11', port=5672, virtual_host='hostile', credentials=pika.PlainCredentials('hostile', pw))).close(); print('mq ok')"], { input: HOSTILE_PASSWORD });

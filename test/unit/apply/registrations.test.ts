@@ -40,7 +40,7 @@ describe("registration clusters", () => {
 });
 
 describe("runSql", () => {
-  it("sends the SQL on stdin to a mysql client that reads it as UTF-8 (a non-ASCII password keeps its bytes)", async () => {
+  it("sends the SQL on stdin, never the password in argv, to a mysql client that reads it as UTF-8", async () => {
     const calls: { argv: string[]; stdin?: string }[] = [];
     const t = {
       host: "db1",
