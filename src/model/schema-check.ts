@@ -65,9 +65,7 @@ export function checkSchema(
   value: unknown = source.value(),
   base: PathSegment[] = [],
 ): Problem[] {
-  const validate = validatorFor(schemaFile);
-  if (validate(value)) return [];
-  return simplifyErrors(validate.errors ?? []).map((e) => toProblem(e, source, base));
+  return problemsFrom(validatorFor(schemaFile), value, source, base);
 }
 
 /** Validates a value against any compiled schema (for per-parameter schemas built at run time). */
