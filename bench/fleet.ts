@@ -21,6 +21,8 @@ import {
   fanOutSsh2,
   floorCommand,
   floorOutputComplete,
+  restartFloorCommand,
+  restartFloorOutputComplete,
   hostRootDirs,
   resetHosts,
   startContainers,
@@ -147,6 +149,14 @@ async function main(): Promise<void> {
       if (incomplete.length) throw new Error(`${tool}: incomplete answer from ${incomplete.map((h) => h.name).join(", ")}: ${run.outputs.get(incomplete[0]!.address)}`);
       record(tool, "noop", { wallS: run.wallS, cpuS: run.cpuS, maxRssMb: run.maxRssMb, changed: 0, connectionsPerHost, roundTripsPerHost: 1 });
     };
+    // The floor of a config change: svc1's files written and its container restarted, by one command per host.
+    const restartFloor = (tool: "floor" | "floor-ssh2", scenario: "changed" | "rolling"): void => {
+      const command = restartFloorCommand("svc1");
+      const { run, connectionsPerHost } = withConnections(roots, () => (tool === "floor" ? fanOut(access, hosts, command, scenario === "rolling") : fanOutSsh2(access, hosts, command)));
+      const incomplete = hosts.filter((h) => !restartFloorOutputComplete(run.outputs.get(h.address) ?? "", "svc1"));
+      if (incomplete.length) throw new Error(`${tool} ${scenario}: no running svc1 on ${incomplete.map((h) => h.name).join(", ")}: ${run.outputs.get(incomplete[0]!.address)}`);
+      record(tool, scenario, { wallS: run.wallS, cpuS: run.cpuS, maxRssMb: run.maxRssMb, changed: hosts.length, connectionsPerHost, roundTripsPerHost: 1 });
+    };
     const bump = (write: (g: Record<string, number>) => void): void => {
       generations.svc1 = generations.svc1! + 1;
       write(generations);
@@ -170,10 +180,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       bump((g) => writeLadingGlobals(ladingDir, g));
       lading("changed", "reconfigure");
+      restartFloor("floor", "changed");
+      restartFloor("floor-ssh2", "changed");
     }
     for (let i = 0; i < runs; i++) {
       bump((g) => writeLadingGlobals(ladingDir, g));
       lading("rolling", "reconfigure", ["--serial", "1"]);
+      restartFloor("floor", "rolling");
     }
 
     if (!opt["skip-ansible"]) {
@@ -244,24 +257,43 @@ function summary(ms: Measured[] | undefined): Measured | undefined {
   };
 }
 
+/**
+ * The issue's targets in seconds, from a floor: a no-op within 1.2 times the no-op floor; a config change
+ * within 1.5 times the no-op floor plus the containers' own restart time (the restart floor less the no-op
+ * floor: what writing and restarting cost beyond connecting and reading).
+ */
+function targetS(key: Scenario, floor: "floor" | "floor-ssh2"): number | undefined {
+  const noop = summary(results[floor].noop)?.wallS;
+  if (noop === undefined) return undefined;
+  if (key === "noop") return 1.2 * noop;
+  const restart = summary(results[floor][key])?.wallS;
+  if ((key === "changed" || key === "rolling") && restart !== undefined) return 1.5 * noop + (restart - noop);
+  return undefined;
+}
+
 function report(): void {
-  const floorNoop = summary(results.floor.noop);
-  const floorSsh2Noop = summary(results["floor-ssh2"].noop);
   const rows: string[] = [
     `Fleet of ${hostCount} lab hosts, 5 services x (2 templates of ~2 KB + 1 container) per host; forks ${forks}; medians of ${noopRuns} no-op run(s), ${runs} run(s) otherwise.`,
-    "floor: one OpenSSH client per host; floor-ssh2: one Node.js process with ssh2 connections. x floor: to floor / to floor-ssh2.",
+    "floor: one OpenSSH client per host; floor-ssh2: one Node.js process with ssh2 connections. In the change rows the floor writes svc1's files and restarts svc1 with its one command (rolling: one host after the other).",
+    "x floor: lading's wall time to the same row's floor / floor-ssh2. target: 1.2 x the no-op floor; a change: 1.5 x the no-op floor + the restart floor less the no-op floor (floor / floor-ssh2).",
     "",
-    "| scenario | tool | wall s | controller CPU s | max RSS MB | SSH conn/host | round trips/host | changed | x Ansible (wall) | x floor (wall) |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| scenario | tool | wall s | controller CPU s | max RSS MB | SSH conn/host | round trips/host | changed | x Ansible (wall) | x floor (wall) | target s | met |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
+  const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? "-" : x.toFixed(digits));
   for (const { key, label } of SCENARIOS) {
     const ans = summary(results.ansible[key]);
+    const floors = { floor: summary(results.floor[key])?.wallS, ssh2: summary(results["floor-ssh2"][key])?.wallS };
+    const targets = { floor: targetS(key, "floor"), ssh2: targetS(key, "floor-ssh2") };
     for (const tool of TOOLS) {
       const s = summary(results[tool][key]);
       if (!s) continue;
       const vsAnsible = ans && tool !== "ansible" ? `${(s.wallS / ans.wallS).toFixed(3)}` : "";
-      const vsFloor = floorNoop && floorSsh2Noop && key === "noop" && !tool.startsWith("floor") ? `${(s.wallS / floorNoop.wallS).toFixed(2)} / ${(s.wallS / floorSsh2Noop.wallS).toFixed(2)}` : "";
-      rows.push(`| ${label} | ${tool} | ${s.wallS.toFixed(2)} | ${s.cpuS.toFixed(2)} | ${s.maxRssMb.toFixed(0)} | ${s.connectionsPerHost.toFixed(1)} | ${s.roundTripsPerHost.toFixed(1)} | ${s.changed} | ${vsAnsible} | ${vsFloor} |`);
+      const lading = tool === "lading";
+      const vsFloor = lading && (floors.floor || floors.ssh2) ? `${fmt(floors.floor && s.wallS / floors.floor)} / ${fmt(floors.ssh2 && s.wallS / floors.ssh2)}` : "";
+      const target = lading && (targets.floor || targets.ssh2) ? `${fmt(targets.floor)} / ${fmt(targets.ssh2)}` : "";
+      const met = lading && (targets.floor || targets.ssh2) ? `${targets.floor === undefined ? "-" : s.wallS <= targets.floor ? "yes" : "no"} / ${targets.ssh2 === undefined ? "-" : s.wallS <= targets.ssh2 ? "yes" : "no"}` : "";
+      rows.push(`| ${label} | ${tool} | ${s.wallS.toFixed(2)} | ${s.cpuS.toFixed(2)} | ${s.maxRssMb.toFixed(0)} | ${s.connectionsPerHost.toFixed(1)} | ${s.roundTripsPerHost.toFixed(1)} | ${s.changed} | ${vsAnsible} | ${vsFloor} | ${target} | ${met} |`);
     }
   }
   const table = `${rows.join("\n")}\n`;

@@ -33,9 +33,12 @@ export function sshOptions(access: SshAccess): string[] {
 // Runs one remote command on every address at once: a constant script; the command, the addresses (IPv4
 // only, checked, so splitting them on spaces is safe) and the ssh options are positional parameters. Each
 // host's output lands in its own file under $1.
+// With serial=1 the hosts go one after the other (the floor of a rolling restart).
 const FAN_OUT_SCRIPT = `
-out=$1; cmd=$2; addresses=$3; shift 3
-for a in $addresses; do ssh "$@" "$a" "$cmd" >"$out/$a" 2>&1 & done
+out=$1; cmd=$2; addresses=$3; serial=$4; shift 4
+for a in $addresses; do
+  if [ "$serial" = 1 ]; then ssh "$@" "$a" "$cmd" >"$out/$a" 2>&1; else ssh "$@" "$a" "$cmd" >"$out/$a" 2>&1 & fi
+done
 wait
 `;
 
@@ -46,14 +49,17 @@ export interface FanOutResult {
   outputs: Map<string, string>;
 }
 
-/** One ssh command per host, all hosts in parallel, under /usr/bin/time (the CPU of every ssh client counts). */
-export function fanOut(access: SshAccess, hosts: FleetHost[], remoteCommand: string): FanOutResult {
+/**
+ * One ssh command per host, all hosts in parallel (or one host after the other with `serial`), under
+ * /usr/bin/time (the CPU of every ssh client counts).
+ */
+export function fanOut(access: SshAccess, hosts: FleetHost[], remoteCommand: string, serial = false): FanOutResult {
   const out = mkdtempSync(join(tmpdir(), "fleet-fanout-"));
   try {
     const started = process.hrtime.bigint();
     const addresses = hosts.map((h) => h.address);
     if (!addresses.every((a) => /^\d{1,3}(\.\d{1,3}){3}$/.test(a))) throw new Error(`not IPv4 addresses: ${addresses.join(" ")}`);
-    const r = spawnSync("/usr/bin/time", ["-f", "TIME %U %S %M", "sh", "-c", FAN_OUT_SCRIPT, "fan-out", out, remoteCommand, addresses.join(" "), ...sshOptions(access)], { encoding: "utf8" });
+    const r = spawnSync("/usr/bin/time", ["-f", "TIME %U %S %M", "sh", "-c", FAN_OUT_SCRIPT, "fan-out", out, remoteCommand, addresses.join(" "), serial ? "1" : "0", ...sshOptions(access)], { encoding: "utf8" });
     const wallS = Number(process.hrtime.bigint() - started) / 1e9;
     const time = parseTime(r.stderr);
     const outputs = new Map(readdirSync(out).map((a) => [a, readFileSync(join(out, a), "utf8")]));
@@ -90,6 +96,21 @@ export function parseTime(stderr: string): { cpuS: number; maxRssMb: number } {
 export function floorCommand(): string {
   const files = SERVICES.flatMap((s) => [`${CONFIG_ROOT}/${s}/main.conf`, `${CONFIG_ROOT}/${s}/peers.conf`]);
   return `sha256sum ${files.join(" ")}; docker inspect --format '{{.Name}} {{.State.Status}} {{.Image}}' ${SERVICES.join(" ")}`;
+}
+
+/**
+ * The floor of a config change: one command per host that writes the changed service's two files (the
+ * generation the last lading run wrote: the same bytes, so nothing drifts) and restarts its container, then
+ * reads its state. Its wall time less the no-op floor's is the containers' own restart time.
+ */
+export function restartFloorCommand(service: string): string {
+  const dir = `${CONFIG_ROOT}/${service}`;
+  return `for f in ${dir}/main.conf ${dir}/peers.conf; do cat "$f" > "$f.floor" && mv "$f.floor" "$f"; done; docker restart ${service} >/dev/null && docker inspect --format '{{.Name}} {{.State.Status}} {{.Image}}' ${service}`;
+}
+
+/** True when a restart floor's output shows the container running again. */
+export function restartFloorOutputComplete(text: string, service: string): boolean {
+  return new RegExp(`^/${service} running sha256:`, "m").test(text);
 }
 
 /** True when a floor output holds all 10 hashes and 5 running containers. */
