@@ -1,5 +1,7 @@
 // Health gates: a restarted host must pass its service's gate before the rollout moves on.
 import * as docker from "../docker/commands.js";
+import { inspectContainersArgv } from "../docker/engine-api.js";
+import { parseInspectedContainers, type ContainerFact } from "../facts/parse.js";
 import type { Gate } from "../generated/role.js";
 import type { DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
@@ -71,12 +73,19 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
   const t = ctx.transport;
   switch (g.kind) {
     case "healthcheck": {
+      // Every container in one exec, asked of the engine's API (no docker CLI start on a host busy restarting).
       const names = g.container ? [g.container] : ctx.service.containers.map((c) => c.name);
+      const r = await t.exec(inspectContainersArgv(names), { become: true });
+      let found: Map<string, ContainerFact>;
+      try {
+        found = parseInspectedContainers(r.stdout);
+      } catch {
+        return { ok: false, detail: `unreadable inspect output (exit ${r.code})` };
+      }
       for (const name of names) {
-        const r = await t.exec(["docker", "inspect", "--format", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", name], { become: true });
-        const [status, health] = r.stdout.trim().split(" ");
-        if (r.code !== 0 || status !== "running") return { ok: false, detail: `${name} is ${status || "missing"}` };
-        if (health !== "none" && health !== "healthy") return { ok: false, detail: `${name} is ${health}` };
+        const c = found.get(name);
+        if (!c || c.status !== "running") return { ok: false, detail: `${name} is ${c?.status ?? "missing"}` };
+        if (c.health !== undefined && c.health !== "none" && c.health !== "healthy") return { ok: false, detail: `${name} is ${c.health}` };
       }
       return { ok: true, detail: "healthy" };
     }

@@ -116,7 +116,8 @@ function listedFiles(lines: string[], contentBase64: string): Map<string, Listed
   return listed;
 }
 
-interface InspectedObject {
+/** The parts of a `docker inspect` object (a container's or an image's) that lading reads. */
+export interface InspectedObject {
   Id: string;
   RepoTags?: string[] | null;
   RepoDigests?: string[] | null;
@@ -127,7 +128,7 @@ interface InspectedObject {
   State?: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string; Log?: { Output: string }[] } };
 }
 
-function containerFact(j: InspectedObject): ContainerFact {
+export function containerFact(j: InspectedObject): ContainerFact {
   const name = (j.Name ?? "").replace(/^\//, "");
   const log = j.State!.Health?.Log;
   return {
@@ -193,4 +194,18 @@ export function parseFacts(out: string, req: FactsRequest): HostFacts {
   const lock = lockContent?.length ? lockContent.toString("utf8") : undefined;
   const auditBytes = listed.get(auditFileOf(req.stateFile))?.size ?? 0;
   return { engineReachable, files, images, containers, volumes, state, lock, auditBytes };
+}
+
+/** Containers from `docker inspect --format '{{json .}}'` output (one object per line), by name. */
+export function parseInspectedContainers(out: string): Map<string, ContainerFact> {
+  const containers = new Map<string, ContainerFact>();
+  for (const line of out.split("\n")) {
+    if (!line.trim()) continue;
+    const j = JSON.parse(line) as InspectedObject;
+    if (j.State && j.Config) {
+      const c = containerFact(j);
+      containers.set(c.name, c);
+    }
+  }
+  return containers;
 }

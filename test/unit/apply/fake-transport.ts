@@ -1,6 +1,7 @@
 // A fake Transport for the applier's unit tests: it answers each command from a script and keeps a shared
 // log of everything every host was asked to do, in order.
 import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "../../../src/transport/index.js";
+import { cliFormOfInspect, inspectJsonOf, inspectScriptNames } from "../gate-inspect-shim.js";
 
 export type Answer = Partial<Pick<ExecResult, "code" | "stdout" | "stderr">>;
 /** Returns an answer for the command, or undefined to fall through to the default (exit 0, no output). */
@@ -18,8 +19,15 @@ export class FakeTransport implements Transport {
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.execs++;
-    this.log.push(`${this.host}: ${argv.join(" ")}`);
     const stdin = opts.stdin === undefined ? undefined : String(opts.stdin);
+    const inspected = inspectScriptNames(argv);
+    if (inspected) {
+      const shown = cliFormOfInspect(inspected);
+      this.log.push(`${this.host}: ${shown.join(" ")}`);
+      const a = this.respond(this.host, shown, stdin) ?? {};
+      return { code: 0, stdout: inspectJsonOf(inspected, a.code ? "" : (a.stdout ?? "")), stderr: "", durationMs: 1 };
+    }
+    this.log.push(`${this.host}: ${argv.join(" ")}`);
     const a = this.respond(this.host, argv, stdin) ?? {};
     return { code: a.code ?? 0, stdout: a.stdout ?? "", stderr: a.stderr ?? "", durationMs: 1 };
   }

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { factsArgv } from "../../../src/facts/gather.js";
-import { normalizeRef, parseFacts } from "../../../src/facts/parse.js";
+import { normalizeRef, parseFacts, parseInspectedContainers } from "../../../src/facts/parse.js";
+import { inspectContainersArgv } from "../../../src/docker/engine-api.js";
 
 /** A folder whose docker answers like a CLI that reaches no engine, whatever runs on this machine. */
 function noEngineBin(): string {
@@ -189,7 +190,7 @@ describe("facts", () => {
             { Id: c2.Id, Names: ["/memcached-exporter"], Labels: {} },
           ] : []);
         }
-        if (url === `/containers/${c1.Id}/json`) return json(200, c1);
+        if (url === `/containers/${c1.Id}/json` || url === "/containers/memcached/json") return json(200, c1);
         if (url === `/containers/${c2.Id}/json`) return json(404, { message: "No such container" });
         if (url === "/images/memcached:latest/json") return json(200, image);
         return json(404, { message: "No such image" });
@@ -276,6 +277,29 @@ describe("facts", () => {
         const f = await facts(dir2, engine.sock, docker2.bin);
         assert.equal(docker2.calls().length, 4);
         assert.equal(f.containers.size, 1);
+      } finally {
+        await engine.close();
+      }
+    });
+
+    it("inspects containers by name for the gates, through the socket or else the docker CLI", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "lading-inspect-api-"));
+      const engine = await fakeEngine(dir);
+      const docker = loggingDocker(dir);
+      const run = async (sock: string) => {
+        const argv = inspectContainersArgv(["memcached", "missing"], sock);
+        const { stdout } = await promisify(execFile)(argv[0]!, argv.slice(1), { encoding: "utf8", env: { PATH: `${docker.bin}:${process.env.PATH}`, HOME: dir } });
+        return parseInspectedContainers(stdout);
+      };
+      try {
+        const found = await run(engine.sock);
+        assert.deepEqual([...found.keys()], ["memcached"]);
+        assert.equal(found.get("memcached")!.health, "healthy");
+        assert.deepEqual(engine.requests, ["GET /containers/memcached/json HTTP/1.0", "GET /containers/missing/json HTTP/1.0"]);
+        assert.deepEqual(docker.calls(), []);
+        // No engine on the socket: the CLI is asked (this one reaches no engine: nothing found, no error).
+        assert.equal((await run(join(dir, "none.sock"))).size, 0);
+        assert.deepEqual(docker.calls(), ["inspect --format {{json .}} memcached missing"]);
       } finally {
         await engine.close();
       }

@@ -1,5 +1,6 @@
 // A transport that runs nothing: it records every command and file, and answers with a handler.
 import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport } from "../../../src/transport/index.js";
+import { cliFormOfInspect, inspectJsonOf, inspectScriptNames } from "../gate-inspect-shim.js";
 
 export interface Call {
   argv: string[];
@@ -19,6 +20,14 @@ export class FakeTransport implements Transport {
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.execs++;
     const stdin = opts.stdin === undefined ? undefined : String(opts.stdin);
+    const inspected = inspectScriptNames(argv);
+    if (inspected) {
+      // The gate's inspect script: recorded and answered in the docker CLI form (test/unit/gate-inspect-shim.ts).
+      const shown = cliFormOfInspect(inspected);
+      this.calls.push({ argv: shown, stdin });
+      const a = this.answer(shown, stdin, this);
+      return { code: 0, stdout: inspectJsonOf(inspected, a.code ? "" : (a.stdout ?? "")), stderr: "", durationMs: 1 };
+    }
     this.calls.push({ argv: [...argv], stdin });
     return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.ownScript(argv, stdin), ...this.answer(argv, stdin, this) };
   }
