@@ -18,3 +18,4 @@ for (const file of (await readdir(join(root, "schemas"))).filter((f) => f.endsWi
   await writeFile(join(out, file.replace(".schema.json", ".ts")), ts);
 }
 await import("./gen-validators.mjs");
+await import("./gen-builtin-yaml.mjs");

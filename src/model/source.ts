@@ -1,24 +1,45 @@
 // Reads YAML files keeping positions, so that every error can name file, line, column and path.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isAbsolute, relative, sep } from "node:path";
 import { Document, isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
 import { InputError, type Problem } from "../errors.js";
+import { BUILTIN_YAML } from "../generated/builtin-yaml.js";
+import { builtinRolesDir } from "../paths.js";
 
 export type PathSegment = string | number;
 
 /** A parsed YAML file that can tell where any value inside it came from. */
 export class YamlSource {
   readonly file: string;
-  readonly doc: Document.Parsed;
-  private readonly lines: LineCounter;
+  private parsed: { doc: Document.Parsed; lines: LineCounter } | undefined;
+  /** For a source made from a value known in advance: the text, parsed only when a place must be found. */
+  private readonly known: { text: string; value: unknown } | undefined;
 
-  constructor(file: string, doc: Document.Parsed, lines: LineCounter) {
+  constructor(file: string, doc: Document.Parsed, lines: LineCounter);
+  constructor(file: string, known: { text: string; value: unknown });
+  constructor(file: string, docOrKnown: Document.Parsed | { text: string; value: unknown }, lines?: LineCounter) {
     this.file = file;
-    this.doc = doc;
-    this.lines = lines;
+    if (lines) this.parsed = { doc: docOrKnown as Document.Parsed, lines };
+    else this.known = docOrKnown as { text: string; value: unknown };
   }
 
-  /** The plain JS value of the document (null for an empty file). */
+  private parse(): { doc: Document.Parsed; lines: LineCounter } {
+    if (!this.parsed) {
+      const lines = new LineCounter();
+      const doc = parseDocument(this.known!.text, { lineCounter: lines, ...PARSE_OPTIONS });
+      this.parsed = { doc, lines };
+    }
+    return this.parsed;
+  }
+
+  get doc(): Document.Parsed {
+    return this.parse().doc;
+  }
+
+  /** The plain JS value of the document (null for an empty file); a new copy at every call. */
   value(): unknown {
+    if (this.known && !this.parsed) return structuredClone(this.known.value);
     return this.doc.toJS({ maxAliasCount: 1000 });
   }
 
@@ -52,7 +73,7 @@ export class YamlSource {
         break;
       }
     }
-    const pos = offset === undefined ? { line: 1, col: 1 } : this.lines.linePos(offset);
+    const pos = offset === undefined ? { line: 1, col: 1 } : this.parse().lines.linePos(offset);
     return { file: this.file, line: pos.line, column: pos.col, path: formatPath(path), message: "" };
   }
 
@@ -91,10 +112,13 @@ export function formatPath(path: readonly PathSegment[]): string {
   return path.map(String).join("/");
 }
 
+/** How every YAML file is parsed (scripts/gen-builtin-yaml.mjs parses the built-in roles the same way). */
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true } as const;
+
 /** Parses YAML text; syntax errors and duplicate keys become problems with line and column. */
 export function parseYaml(file: string, text: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { lineCounter: lines, ...PARSE_OPTIONS });
   const problems: Problem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
     return {
@@ -118,5 +142,17 @@ export function readYaml(file: string): YamlSource {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError([{ file, message: code === "ENOENT" ? "file not found" : `cannot read file (${code})` }]);
   }
-  return parseYaml(file, text);
+  return builtinSource(file, text) ?? parseYaml(file, text);
+}
+
+/**
+ * A built-in role file as parsed at build time (src/generated/builtin-yaml.ts), when its text is still the one
+ * parsed then; undefined for any other file.
+ */
+export function builtinSource(file: string, text: string): YamlSource | undefined {
+  const rel = relative(builtinRolesDir, file);
+  if (rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  const entry = BUILTIN_YAML[rel.split(sep).join("/")];
+  if (!entry || createHash("sha256").update(text).digest("hex") !== entry.sha256) return undefined;
+  return new YamlSource(file, { text, value: entry.value });
 }
