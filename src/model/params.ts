@@ -3,6 +3,7 @@ import type { ValidateFunction } from "ajv";
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.js";
 import type { Parameter } from "../generated/role.js";
+import { createRequire } from "node:module";
 import { createAjv } from "./schema-check.js";
 import type { DeclaredParameter } from "./roles.js";
 import type { YamlSource } from "./source.js";
@@ -28,8 +29,40 @@ export function parameterSchema(decl: Parameter): Record<string, unknown> {
   return schema;
 }
 
-// Created on the first value checked, and each distinct parameter schema compiled once: most parameters share
-// a handful of shapes ({type: string}, a port...), and every compilation generates and parses code.
+/** The checked part of a parameter's schema (no description) and the key its validator is found by. */
+export function parameterSchemaKey(decl: Parameter): { schema: Record<string, unknown>; key: string } {
+  const { description: _description, ...checked } = parameterSchema(decl);
+  void _description;
+  return { schema: checked, key: JSON.stringify(checked) };
+}
+
+/** The Ajv that compiles parameter schemas: createAjv's, with the `cidr` format parameters may declare. */
+export function createParameterAjv(code?: Parameters<typeof createAjv>[0]): Ajv2020 {
+  const ajv = createAjv(code);
+  ajv.addFormat("cidr", /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/);
+  return ajv;
+}
+
+/**
+ * Validators of the built-in roles' parameter schemas, generated at build time by
+ * scripts/gen-param-validators.mjs (ajv's standalone code, CommonJS, beside this module's compiled file), by
+ * parameterSchemaKey's key. Absent (a build that skipped the script), every schema is compiled at run time.
+ */
+function generatedValidators(): Record<string, ValidateFunction> {
+  if (!generated) {
+    try {
+      generated = createRequire(import.meta.url)("../generated/param-validators.cjs") as Record<string, ValidateFunction>;
+    } catch {
+      generated = {};
+    }
+  }
+  return generated;
+}
+let generated: Record<string, ValidateFunction> | undefined;
+
+// Created on the first schema that has no generated validator, and each distinct parameter schema compiled
+// once: most parameters share a handful of shapes ({type: string}, a port...), and every compilation generates
+// and parses code.
 let ajv: Ajv2020 | undefined;
 const validators = new WeakMap<Parameter, ValidateFunction>();
 const bySchema = new Map<string, ValidateFunction>();
@@ -37,19 +70,13 @@ const bySchema = new Map<string, ValidateFunction>();
 function validatorOf(decl: Parameter): ValidateFunction {
   let v = validators.get(decl);
   if (!v) {
-    const schema = parameterSchema(decl);
-    const { description: _description, ...checked } = schema;
-    void _description;
-    const key = JSON.stringify(checked);
-    v = bySchema.get(key);
+    const { schema, key } = parameterSchemaKey(decl);
+    v = bySchema.get(key) ?? generatedValidators()[key];
     if (!v) {
-      if (!ajv) {
-        ajv = createAjv();
-        ajv.addFormat("cidr", /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/);
-      }
+      ajv ??= createParameterAjv();
       v = ajv.compile(schema);
-      bySchema.set(key, v);
     }
+    bySchema.set(key, v);
     validators.set(decl, v);
   }
   return v;

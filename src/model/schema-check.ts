@@ -1,16 +1,21 @@
 // Checks parsed YAML against the JSON Schemas in schemas/, turning ajv's errors into located problems.
 import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { Ajv2020, CodeOptions, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.js";
 import { schemasDir } from "../paths.js";
 import type { PathSegment, YamlSource } from "./source.js";
 
-// ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
+// ajv and ajv-formats are CommonJS, loaded on the first createAjv: a usual run checks everything with the
+// validators generated at build time and never loads them (loading them cost about 60 ms of every start).
 type AddFormats = (ajv: Ajv2020) => Ajv2020;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+const requireCjs = createRequire(import.meta.url);
+function loadAjv(): { Ajv: typeof Ajv2020; addFormats: AddFormats } {
+  const ajvModule = requireCjs("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020 };
+  const formats = requireCjs("ajv-formats") as AddFormats & { default?: AddFormats };
+  return { Ajv: ajvModule.Ajv2020, addFormats: formats.default ?? formats };
+}
 
 /** Durations are written like systemd and Go: `500ms`, `30s`, `5m`, `1h30m`. */
 export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
@@ -21,16 +26,17 @@ export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
  * at every start (compiling the meta-schema costs more than our schemas; a unit test checks every schema
  * of schemas/ against it instead, and per-parameter schemas are built from role.yaml declarations that
  * role.schema.json has checked), and ajv's code optimisation passes are skipped (they change how fast
- * the validator runs on tiny documents, never what it accepts).
+ * the validator runs on tiny documents, never what it accepts). `code`: for build-time code generation.
  */
-export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({
+export function createAjv(code: CodeOptions = { optimize: false }): Ajv2020 {
+  const { Ajv, addFormats } = loadAjv();
+  const ajv = new Ajv({
     allErrors: true,
     strict: true,
     allowUnionTypes: true,
     useDefaults: false,
     validateSchema: false,
-    code: { optimize: false },
+    code,
   });
   addFormats(ajv);
   ajv.addFormat("duration", DURATION_PATTERN);
