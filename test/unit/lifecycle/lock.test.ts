@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalTransport, type Transport } from "../../../src/transport/index.js";
@@ -189,6 +189,31 @@ describe("deploy lock", () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(readFileSync(join(dir, "state.json"), "utf8"), '{"a":1}');
     assert.equal(readFileSync(join(dir, "audit.log"), "utf8"), "x\n");
+  });
+  it("the final exec gives each file its mode, even over a leftover of a run cut mid-way, and releases only its own lock", async () => {
+    const state = join(dir, "state.json");
+    const leftover = `${state}.lading-new`;
+    writeFileSync(leftover, "half");
+    chmodSync(leftover, 0o644);
+    const lock = join(dir, "deploy.lock");
+    writeFileSync(lock, '{"id":"other-run"}');
+    const payload = finishPayload([
+      { kind: "write", path: state, mode: "0600", content: '{"b":2}' },
+      { kind: "write", path: join(dir, "sub", "shared.txt"), mode: "0644", content: "" },
+      { kind: "release", path: lock, id: "this-run" },
+    ]);
+    const r = await t.exec(finishArgv(dir), { stdin: payload });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(state, "utf8"), '{"b":2}');
+    assert.equal((statSync(state).mode & 0o777).toString(8), "600");
+    assert.equal(existsSync(leftover), false);
+    assert.equal(readFileSync(join(dir, "sub", "shared.txt"), "utf8"), "");
+    assert.equal((statSync(join(dir, "sub", "shared.txt")).mode & 0o777).toString(8), "644");
+    assert.equal(readFileSync(lock, "utf8"), '{"id":"other-run"}');
+    writeFileSync(lock, '{"who":"x",\n"id":"this-run"}');
+    const again = await t.exec(finishArgv(dir), { stdin: finishPayload([{ kind: "release", path: lock, id: "this-run" }]) });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(existsSync(lock), false);
   });
 });
 
