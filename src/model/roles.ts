@@ -69,10 +69,11 @@ export function loadRoles(dirs: string[]): RoleSet {
 
   const parameters = new Map<string, DeclaredParameter>();
   const secrets: DeclaredSecrets = new Map();
-  const declare = (p: DeclaredParameter, where: Problem): void => {
+  // `where` is located only for a problem: locating parses a file that came parsed from the build.
+  const declare = (p: DeclaredParameter, where: () => Problem): void => {
     const prior = parameters.get(p.name);
     if (prior && prior.file !== p.file) {
-      problems.push({ ...where, message: `parameter "${p.name}" is already declared by ${prior.owner} (${prior.file})` });
+      problems.push({ ...where(), message: `parameter "${p.name}" is already declared by ${prior.owner} (${prior.file})` });
       return;
     }
     parameters.set(p.name, p);
@@ -86,7 +87,7 @@ export function loadRoles(dirs: string[]): RoleSet {
     if (schemaProblems.length) continue;
     const value = source.value() as { parameters: Record<string, Parameter> };
     for (const [name, decl] of Object.entries(value.parameters)) {
-      declare({ name, decl, owner: "global", file, source }, source.problem(["parameters", name], ""));
+      declare({ name, decl, owner: "global", file, source }, () => source.problem(["parameters", name], ""));
     }
   }
 
@@ -111,10 +112,10 @@ export function loadRoles(dirs: string[]): RoleSet {
     const enable = enableParameterName(def.name);
     declare(
       { name: enable, owner: "enable", file, decl: { type: "boolean", default: true, description: `Deploy the ${def.name} service.` } },
-      source.problem(["name"], ""),
+      () => source.problem(["name"], ""),
     );
     for (const [name, decl] of Object.entries(def.parameters ?? {})) {
-      declare({ name, decl, owner: def.name, file, source }, source.problem(["parameters", name], "", { key: true }));
+      declare({ name, decl, owner: def.name, file, source }, () => source.problem(["parameters", name], "", { key: true }));
     }
     for (const [name, decl] of Object.entries(def.secrets ?? {})) {
       const prior = secrets.get(name);

@@ -1,6 +1,6 @@
 // Prints a plan for people: per host, per service, each step with its reason, and unified diffs of
 // changed files. Everything passes through the redactor: secrets show as [REDACTED].
-import { createTwoFilesPatch } from "diff";
+import { createRequire } from "node:module";
 import type { Plan, Step } from "./plan.js";
 
 export interface FormatOptions {
@@ -47,7 +47,7 @@ export function formatPlan(plan: Plan, opts: FormatOptions): string {
       for (const step of sp.steps) {
         out.push(`    ${paint(c, "33", stepLine(step))}  # ${opts.redact(step.reason)}`);
         if (opts.diffs && step.kind === "write") {
-          const patch = createTwoFilesPatch(`${step.file.path} (on host)`, `${step.file.path} (wanted)`, step.old ?? "", step.file.content, undefined, undefined, { context: 3 });
+          const patch = diffLibrary().createTwoFilesPatch(`${step.file.path} (on host)`, `${step.file.path} (wanted)`, step.old ?? "", step.file.content, undefined, undefined, { context: 3 });
           const body = patch.split("\n").slice(2).filter((l) => l !== "\\ No newline at end of file");
           for (const l of body) {
             if (!l) continue;
@@ -77,3 +77,9 @@ export function planToJson(plan: Plan, redact: (s: string) => string): unknown {
     })),
   };
 }
+
+/** The diff library, loaded when a diff is first printed (a run that prints none skips its ~20 module files). */
+function diffLibrary(): typeof import("diff") {
+  return (loadedDiff ??= createRequire(import.meta.url)("diff") as typeof import("diff"));
+}
+let loadedDiff: typeof import("diff") | undefined;

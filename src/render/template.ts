@@ -6,7 +6,7 @@
 // Why not Handlebars' own compiler: its generated code re-renders a 1000-host {{#each}} for every host;
 // here an {{#each}} whose body reads only the loop items and values equal for every host is rendered once
 // per render session (see RenderMemo).
-import Handlebars from "handlebars";
+import { parse as parseHandlebars } from "handlebars/dist/cjs/handlebars/compiler/base.js";
 import { syntaxErrorPlace } from "./syntax-error-place.js";
 
 type Node = hbs.AST.Node;
@@ -109,7 +109,7 @@ let sawUnpushedIteration = false;
 export function compileTemplate(text: string): CompiledTemplate {
   let ast: Program;
   try {
-    ast = Handlebars.parse(text);
+    ast = parseHandlebars(text);
   } catch (err) {
     throw parseError(err, text);
   }
