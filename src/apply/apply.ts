@@ -7,7 +7,7 @@ import type { HostFacts, HostStateFile } from "../facts/parse.js";
 import type { Plan, ServicePlan, Step } from "../plan/plan.js";
 import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
-import { forEachHost, PutFilesError, type Transport } from "../transport/index.js";
+import { forEachHost, PutFilesError, type ExecResult, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
 import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
@@ -314,6 +314,9 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   const g = gateOf(sp.desired);
   // Before the first stop of a running member: note what HAProxy serves (for HAProxy's own gate), take the
   // host out of the HAProxies in front of it, and move its work away (RabbitMQ queue leaders and clients).
+  // Whether that has anything to do (it may, when a load balancer could point at the host):
+  const needsPreparation = (container: string): boolean =>
+    !prepared && container === mainContainerOf(sp.desired) && !!run.facts?.containers.get(container)?.running && (g.kind === "haproxy" || !!run.loadBalancers?.length || !!sp.desired.rollout.drain?.length);
   const beforeStop = async (container: string): Promise<void> => {
     if (prepared || container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
     prepared = true;
@@ -342,10 +345,29 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
       const step = sp.steps[i]!;
       switch (step.kind) {
         case "write": {
-          // The writes that follow one another go to the host in one round trip, each with its own step events.
+          // The writes that follow one another go to the host in one round trip, each with its own step events,
+          // and so do the restarts they call for when nothing must happen before those (no drain, no load
+          // balancer, not HAProxy itself): a changed host then costs one round trip for files and restarts.
           const writes: WriteStep[] = [step];
           while (sp.steps[i + 1]?.kind === "write") writes.push(sp.steps[++i] as WriteStep);
-          await writeFiles(run, writes);
+          const restarts: RestartStep[] = [];
+          while (sp.steps[i + 1]?.kind === "restart" && !needsPreparation((sp.steps[i + 1] as RestartStep).container)) restarts.push(sp.steps[++i] as RestartStep);
+          if (!restarts.length) {
+            await writeFiles(run, writes);
+            break;
+          }
+          const [first, ...others] = restarts.map((r) => r.container);
+          const restarted = await writeFiles(run, writes, docker.restart(first!, ...others));
+          if (restarts.some((r) => r.container === mainContainerOf(sp.desired))) prepared = true;
+          for (const r of restarts) {
+            await runStep(host, r, r.container, async () => {
+              if (restarted?.code !== 0) throw new HostError(host, `docker restart ${restarts.map((x) => x.container).join(" ")} failed (exit ${restarted?.code}): ${(restarted?.stderr ?? "").trim().split("\n").slice(-2).join(" ")}`);
+              const known = run.facts?.containers.get(r.container)?.id;
+              const id = known ?? (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", r.container])).trim();
+              hs.containers![r.container] = { id, configHash: r.configHash };
+            });
+          }
+          touchedContainers = true;
           break;
         }
         case "create":
@@ -398,13 +420,17 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
 }
 
 type WriteStep = Extract<Step, { kind: "write" }>;
+type RestartStep = Extract<Step, { kind: "restart" }>;
 
-/** Writes the files of consecutive write steps in one putFiles, with a start and an end event per step. */
-async function writeFiles(run: HostRun, steps: WriteStep[]): Promise<void> {
-  if (steps.length === 1) {
+/**
+ * Writes the files of consecutive write steps in one putFiles, with a start and an end event per step; `then`
+ * runs in the same round trip once they are all in place, and its result is returned.
+ */
+async function writeFiles(run: HostRun, steps: WriteStep[], then?: string[]): Promise<ExecResult | undefined> {
+  if (steps.length === 1 && !then) {
     const { file } = steps[0]!;
     await run.runStep(run.host, steps[0]!, file.path, () => run.t.putFile(file.path, file.content, { mode: file.mode, owner: file.owner }));
-    return;
+    return undefined;
   }
   const started = Date.now();
   const recap = run.recap;
@@ -414,8 +440,9 @@ async function writeFiles(run: HostRun, steps: WriteStep[]): Promise<void> {
     else recap.failed++;
     run.emit({ type: "step", host: run.host, service: step.file.service, kind: step.kind, target: step.file.path, reason: step.reason, status: error === undefined ? "ok" : "failed", ms: Date.now() - started, error });
   };
+  let result: ExecResult | undefined;
   try {
-    await run.t.putFiles(steps.map(({ file }) => ({ path: file.path, content: file.content, opts: { mode: file.mode, owner: file.owner } })));
+    result = await run.t.putFiles(steps.map(({ file }) => ({ path: file.path, content: file.content, opts: { mode: file.mode, owner: file.owner } })), { then });
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     // Files written before the one that failed are in place; the ones after it were never tried.
@@ -428,6 +455,7 @@ async function writeFiles(run: HostRun, steps: WriteStep[]): Promise<void> {
     throw err;
   }
   for (const step of steps) end(step);
+  return result;
 }
 
 export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[]): Promise<void> {

@@ -92,7 +92,8 @@ export function run(c: DesiredContainer, opts: RunOptions): string[] {
 export const start = (name: string): string[] => ["docker", "start", name];
 export const stop = (name: string, timeoutSeconds?: number): string[] =>
   timeoutSeconds === undefined ? ["docker", "stop", name] : ["docker", "stop", "--time", String(timeoutSeconds), name];
-export const restart = (name: string): string[] => ["docker", "restart", name];
+/** Restarts the containers one after the other (docker restart takes several names). */
+export const restart = (...names: [string, ...string[]]): string[] => ["docker", "restart", ...names];
 export const remove = (name: string): string[] => ["docker", "rm", "--force", name];
 export const pull = (image: string): string[] => ["docker", "pull", image];
 export const removeVolume = (name: string): string[] => ["docker", "volume", "rm", "--force", name];

@@ -48,16 +48,19 @@ sync -- "$dir" 2>/dev/null || :
  * Several files in one round trip: their contents arrive one after the other on stdin, and each is written as
  * PUT_FILE_SCRIPT writes one (temporary file, length check, mode, owner, sync, rename), so every file is atomic
  * on its own. `head -c N` reads exactly N bytes (GNU head never reads past them, even from a pipe), which leaves
- * the next file's bytes for the next head. Parameters: seven per file, in PUT_FILE_SCRIPT's order. Each file
- * written is named on stdout, so a failure tells which were.
+ * the next file's bytes for the next head. Parameters: the number of files, seven per file in PUT_FILE_SCRIPT's
+ * order, then optionally a command to run once every file is in place (a restart the writes call for: one round
+ * trip for both). Each file written is named on stdout, so a failure tells which were; then "@@then" and the
+ * command's own output, and the script exits with the command's exit code.
  */
 const PUT_FILES_SCRIPT = `set -eu
 tmp=""
 trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' EXIT
 trap 'exit 1' HUP INT TERM PIPE
-while [ "$#" -ge 7 ]; do
+n=$1; shift
+while [ "$n" -gt 0 ]; do
   dir=$1 name=$2 mask=$3 mode=$4 owner=$5 size=$6 tag=$7
-  shift 7
+  shift 7; n=$((n - 1))
   dest=$dir/$name
   [ -d "$dir" ] || mkdir -p -- "$dir"
   for stale in "$dir"/."$name"${TEMP_MARKER}*; do
@@ -81,6 +84,12 @@ while [ "$#" -ge 7 ]; do
   sync -- "$dir" 2>/dev/null || :
   printf '%s\\n' "$dest"
 done
+if [ "$#" -gt 0 ]; then
+  printf '@@then\\n'
+  set +e
+  "$@" < /dev/null
+  exit $?
+fi
 `;
 
 /**
@@ -159,20 +168,28 @@ export class PutFilesError extends HostError {
 /**
  * Writes every file atomically in ONE round trip (each file as writeFileAtomically writes it), in order; stops at
  * the first that fails, with a PutFilesError naming the files written before it. All must share `become`.
+ * With `then`, that command runs in the same round trip once every file is in place (never when one failed), and
+ * its result is returned: its exit code, stdout and stderr, for the caller to judge.
  */
-export async function writeFilesAtomically(exec: Exec, host: string, files: FileToPut[], asRoot = false): Promise<void> {
-  if (!files.length) return;
+export async function writeFilesAtomically(exec: Exec, host: string, files: FileToPut[], asRoot = false, then?: readonly string[]): Promise<ExecResult | undefined> {
+  if (!files.length) return then ? exec(then, {}) : undefined;
   const become = files[0]!.opts.become;
   if (files.some((f) => f.opts.become !== become)) throw new Error("putFiles: every file must have the same become");
   const parts = files.map((f) => fileParameters(f, asRoot));
-  const argv = ["sh", "-c", PUT_FILES_SCRIPT, "sh", ...parts.flatMap((p) => p.params)];
+  const argv = ["sh", "-c", PUT_FILES_SCRIPT, "sh", String(files.length), ...parts.flatMap((p) => p.params), ...(then ?? [])];
   const result = await exec(argv, { stdin: Buffer.concat(parts.map((p) => p.bytes)), become });
-  if (result.code !== 0) {
-    const written = result.stdout.split("\n").filter(Boolean);
+  const marker = result.stdout.indexOf(THEN_MARKER);
+  const writtenPart = marker >= 0 ? result.stdout.slice(0, marker) : result.stdout;
+  if (marker < 0 && (result.code !== 0 || then)) {
+    const written = writtenPart.split("\n").filter(Boolean);
     const failed = files[written.length]?.path ?? files[files.length - 1]!.path;
     throw new PutFilesError(host, `cannot write ${failed}: ${result.stderr.trim() || `exit code ${result.code ?? result.signal}`}`, written, failed);
   }
+  if (!then) return undefined;
+  return { ...result, stdout: result.stdout.slice(marker + THEN_MARKER.length) };
 }
+
+const THEN_MARKER = "@@then\n";
 
 /** Removes temporary files left in `dir` by writes that were cut off; returns how many were removed. */
 export async function cleanupTempFilesWith(exec: Exec, host: string, dir: string, become?: boolean): Promise<number> {

@@ -306,10 +306,10 @@ export class SshTransport implements Transport {
     return writeFileAtomically((argv, o) => this.exec(argv, o), this.host, path, content, opts, asRoot);
   }
 
-  putFiles(files: FileToPut[]): Promise<void> {
+  putFiles(files: FileToPut[], opts: { then?: readonly string[] } = {}): Promise<ExecResult | undefined> {
     const become = files[0]?.opts.become;
     const asRoot = this.options.user === "root" || (become ?? this.options.become);
-    return writeFilesAtomically((argv, o) => this.exec(argv, o), this.host, files, asRoot);
+    return writeFilesAtomically((argv, o) => this.exec(argv, o), this.host, files, asRoot, opts.then);
   }
 
 

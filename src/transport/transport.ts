@@ -55,8 +55,9 @@ export interface Transport {
   /**
    * Several files in one round trip, in order, each atomic as putFile's; stops at the first that fails
    * (rejecting with PutFilesError, src/transport/put-file.ts, which names the files written before it).
+   * `then`: a command run in the same round trip once every file is in place; its result is returned.
    */
-  putFiles(files: FileToPut[]): Promise<void>;
+  putFiles(files: FileToPut[], opts?: { then?: readonly string[] }): Promise<ExecResult | undefined>;
   close(): Promise<void>;
   readonly stats: TransportStats;
 }

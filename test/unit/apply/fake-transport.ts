@@ -38,13 +38,17 @@ export class FakeTransport implements Transport {
     this.files.set(path, { content: String(content), mode: opts.mode, owner: opts.owner });
   }
 
-  /** One round trip; each file is logged as putFile logs it. */
-  async putFiles(files: FileToPut[]): Promise<void> {
+  /** One round trip; each file is logged as putFile logs it, then the `then` command as exec logs it. */
+  async putFiles(files: FileToPut[], opts: { then?: readonly string[] } = {}): Promise<ExecResult | undefined> {
     this.stats.execs++;
     for (const f of files) {
       this.log.push(`${this.host}: put ${f.path} ${f.opts.mode}`);
       this.files.set(f.path, { content: String(f.content), mode: f.opts.mode, owner: f.opts.owner });
     }
+    if (!opts.then) return undefined;
+    this.log.push(`${this.host}: ${opts.then.join(" ")}`);
+    const a = this.respond(this.host, opts.then) ?? {};
+    return { code: a.code ?? 0, stdout: a.stdout ?? "", stderr: a.stderr ?? "", durationMs: 1 };
   }
 
   async close(): Promise<void> {}

@@ -59,20 +59,32 @@ const healthy: Responder = (_h, argv) => (argv[1] === "inspect" && argv.includes
 describe("rollout engine (fake transports)", function () {
   this.timeout(20_000);
 
-  it("a changed host costs one round trip for all its files, one for the restart, then the gate: each file keeps its events", async () => {
+  it("a changed host costs one round trip for all its files and the restart, then the gate: each file and the restart keep their events", async () => {
     const c = container("app", "app");
     const two = service("app", [file("app", "app.ini", NEW), file("app", "extra.ini", NEW)], [c]);
     const desired: DesiredState = { hosts: new Map(HOSTS.map((h, i) => [h, { name: h, address: `10.0.0.${i + 1}`, stateFile: "/etc/lading/.lading/state.json", services: [two] }])) };
     const r = await run(desired, healthy);
     assert.equal(r.ok, true);
     for (const h of HOSTS) {
-      // putFiles, docker restart, one gate check (healthy at once), and the state file (which a real run writes
-      // in its final exec with the audit log: src/lifecycle/run-lock.ts); the container id comes from the facts.
-      assert.equal(r.transports.get(h)!.stats.execs, 4, r.log.filter((l) => l.startsWith(`${h}:`)).join("\n"));
+      // putFiles with the docker restart, one gate check (healthy at once), and the state file (which a real run
+      // writes in its final exec with the audit log: src/lifecycle/run-lock.ts); the container id comes from the facts.
+      assert.equal(r.transports.get(h)!.stats.execs, 3, r.log.filter((l) => l.startsWith(`${h}:`)).join("\n"));
+      const restarts = r.events.filter((e) => e.type === "step" && e.host === h && e.kind === "restart").map((e) => e.type === "step" && e.status);
+      assert.deepEqual(restarts, ["start", "ok"]);
       assert.ok(!r.log.some((l) => l.startsWith(`${h}: docker inspect --format {{.Id}}`)));
       const writes = r.events.filter((e) => e.type === "step" && e.host === h && e.kind === "write").map((e) => e.type === "step" && `${e.status} ${e.target}`);
       assert.deepEqual(writes, ["start /etc/lading/app/app.ini", "start /etc/lading/app/extra.ini", "ok /etc/lading/app/app.ini", "ok /etc/lading/app/extra.ini"]);
     }
+  });
+
+  it("a restart that fails in the round trip of the writes halts the rollout with its error: the files are in place, nothing else touched", async () => {
+    const failing: Responder = (h, argv) => (h === "h1" && argv[1] === "restart" ? { code: 1, stderr: "Error response from daemon: cannot restart app\n" } : healthy(h, argv));
+    const r = await run(desiredOf({}), failing);
+    assert.equal(r.ok, false);
+    const failed = r.events.find((e) => e.type === "step" && e.kind === "restart" && e.status === "failed");
+    assert.ok(failed && failed.type === "step" && /docker restart app failed \(exit 1\): Error response from daemon: cannot restart app/.test(failed.error ?? ""), JSON.stringify(failed));
+    assert.equal(r.transports.get("h1")!.files.get("/etc/lading/app/app.ini")?.content, NEW);
+    assert.deepEqual(actions(r.log).filter((l) => !l.startsWith("h1:")), []);
   });
 
   it("restarts one host at a time by default, each gated before the next starts", async () => {

@@ -52,9 +52,13 @@ export class FakeTransport implements Transport {
     this.files.set(path, { content: String(content), mode: opts.mode, owner: opts.owner });
   }
 
-  async putFiles(files: FileToPut[]): Promise<void> {
+  /** One round trip: the files, then the `then` command, recorded and answered as exec does. */
+  async putFiles(files: FileToPut[], opts: { then?: readonly string[] } = {}): Promise<ExecResult | undefined> {
     this.stats.execs++;
     for (const f of files) this.files.set(f.path, { content: String(f.content), mode: f.opts.mode, owner: f.opts.owner });
+    if (!opts.then) return undefined;
+    this.calls.push({ argv: [...opts.then] });
+    return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.answer(opts.then, undefined, this) };
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HostError } from "../../../src/errors.js";
@@ -140,5 +140,24 @@ describe("local transport", function () {
     assert.ok(err instanceof PutFilesError && err instanceof HostError, String(err));
     assert.deepEqual([err.written, err.failed], [[files[0]!.path], files[1]!.path]);
     assert.deepEqual(readdirSync(d), ["first"]);
+  });
+
+  it("several files then a command, in one round trip: the command runs once every file is in place, never after a failed write", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const d = join(dir, "then");
+    const files = [
+      { path: join(d, "a"), content: "a\n", opts: { mode: "0644" } },
+      { path: join(d, "b"), content: "b\n", opts: { mode: "0644" } },
+    ];
+    const execsBefore = transport.stats.execs;
+    const r = await transport.putFiles(files, { then: ["sh", "-c", 'cat "$1" "$2"; echo oops >&2; exit 7', "sh", files[0]!.path, files[1]!.path] });
+    assert.equal(transport.stats.execs - execsBefore, 1);
+    assert.deepEqual([r?.code, r?.stdout, r?.stderr.trim()], [7, "a\nb\n", "oops"]);
+    // A write that fails: the command never runs.
+    writeFileSync(join(dir, "blocker"), "");
+    const marker = join(dir, "ran");
+    const err = await transport.putFiles([{ path: join(dir, "blocker", "x"), content: "x", opts: { mode: "0644" } }], { then: ["touch", marker] }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PutFilesError, String(err));
+    assert.equal(existsSync(marker), false);
   });
 });
