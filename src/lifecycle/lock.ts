@@ -42,16 +42,20 @@ export function newLockInfo(command: string, now: Date = new Date()): LockInfo {
 // "take" creates the file only if it does not exist (set -C: O_EXCL), so of two runs exactly one wins. Once it
 // holds the lock, the run checks that the audit log has not grown since it read the facts: a run that changed
 // the host in between (and appended to the log before releasing) would make this run's plan stale, so it
-// lets go and says MOVED instead.
+// lets go and says MOVED instead. Every changing run takes it on all its hosts at once: it starts few processes
+// (the folder is made, private, only when missing; the final exec keeps its mode).
 export const LOCK_SCRIPT = `
 mode=$1; f=$2; id=$3; audit=$4; want=$5; d=\${f%/*}
 case "$mode" in
 take|break)
-  mkdir -p "$d" && chmod 0700 "$d" || exit 3
+  [ -d "$d" ] || { mkdir -p "$d" && chmod 0700 "$d"; } || exit 3
+  umask 077
   if [ "$mode" = break ]; then
-    ( umask 077; cat > "$f.new" ) && mv -f "$f.new" "$f" || exit 3
-  elif ! ( set -C; umask 077; cat > "$f" ) 2>/dev/null; then
-    echo HELD; cat "$f"; exit 0
+    cat > "$f.new" && mv -f "$f.new" "$f" || exit 3
+  else
+    set -C
+    if ! { cat > "$f"; } 2>/dev/null; then set +C; echo HELD; cat "$f"; exit 0; fi
+    set +C
   fi
   now=0
   if [ -f "$audit" ]; then now=$(stat -c %s -- "$audit"); fi
