@@ -261,8 +261,13 @@ function serviceOrder(desired: DesiredState): string[] {
 
 export async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
   const r = await t.exec(argv, { become: true, stdin, timeoutMs: 300_000 });
-  if (r.code !== 0) throw new HostError(t.host, `${argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
+  if (r.code !== 0) throw commandFailed(t.host, argv, r);
   return r.stdout;
+}
+
+/** The error of a command that exited non-zero: its first words, exit code and last stderr lines. */
+function commandFailed(host: string, argv: readonly string[], r: ExecResult): HostError {
+  return new HostError(host, `${argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
 }
 
 /** What a step event needs: a plan step, or an action of the rollout itself (drain, revert). */
@@ -314,11 +319,19 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   const g = gateOf(sp.desired);
   // Before the first stop of a running member: note what HAProxy serves (for HAProxy's own gate), take the
   // host out of the HAProxies in front of it, and move its work away (RabbitMQ queue leaders and clients).
+  const firstStopOfMember = (container: string): boolean =>
+    !prepared && container === mainContainerOf(sp.desired) && !!run.facts?.containers.get(container)?.running;
   // Whether that has anything to do (it may, when a load balancer could point at the host):
   const needsPreparation = (container: string): boolean =>
-    !prepared && container === mainContainerOf(sp.desired) && !!run.facts?.containers.get(container)?.running && (g.kind === "haproxy" || !!run.loadBalancers?.length || !!sp.desired.rollout.drain?.length);
+    firstStopOfMember(container) && (g.kind === "haproxy" || !!run.loadBalancers?.length || !!sp.desired.rollout.drain?.length);
+  // A restart keeps the container's id: the facts have it (asking again costs a round trip).
+  const recordRestart = async (step: RestartStep): Promise<void> => {
+    const known = run.facts?.containers.get(step.container)?.id;
+    const id = known ?? (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
+    hs.containers![step.container] = { id, configHash: step.configHash };
+  };
   const beforeStop = async (container: string): Promise<void> => {
-    if (prepared || container !== mainContainerOf(sp.desired) || !run.facts?.containers.get(container)?.running) return;
+    if (!firstStopOfMember(container)) return;
     prepared = true;
     if (g.kind === "haproxy") backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
     else if (run.loadBalancers?.length) {
@@ -357,14 +370,12 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
             break;
           }
           const [first, ...others] = restarts.map((r) => r.container);
-          const restarted = await writeFiles(run, writes, docker.restart(first!, ...others));
-          if (restarts.some((r) => r.container === mainContainerOf(sp.desired))) prepared = true;
+          const restarted = (await writeFiles(run, writes, docker.restart(first!, ...others)))!;
+          if (restarts.some((r) => firstStopOfMember(r.container))) prepared = true;
           for (const r of restarts) {
             await runStep(host, r, r.container, async () => {
-              if (restarted?.code !== 0) throw new HostError(host, `docker restart ${restarts.map((x) => x.container).join(" ")} failed (exit ${restarted?.code}): ${(restarted?.stderr ?? "").trim().split("\n").slice(-2).join(" ")}`);
-              const known = run.facts?.containers.get(r.container)?.id;
-              const id = known ?? (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", r.container])).trim();
-              hs.containers![r.container] = { id, configHash: r.configHash };
+              if (restarted.code !== 0) throw commandFailed(host, ["docker", "restart", restarts.map((x) => x.container).join(" ")], restarted);
+              await recordRestart(r);
             });
           }
           touchedContainers = true;
@@ -389,10 +400,7 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
           await beforeStop(step.container);
           await runStep(host, step, step.container, async () => {
             await mustExec(t, docker.restart(step.container));
-            // A restart keeps the container's id: the facts have it (asking again costs a round trip).
-            const known = run.facts?.containers.get(step.container)?.id;
-            const id = known ?? (await mustExec(t, ["docker", "inspect", "--format", "{{.Id}}", step.container])).trim();
-            hs.containers![step.container] = { id, configHash: step.configHash };
+            await recordRestart(step);
           });
           touchedContainers = true;
           break;
