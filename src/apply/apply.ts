@@ -13,7 +13,7 @@ import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitFor
 import { parseDuration } from "./duration.js";
 import { clusterInDesired, databaseRegistrationSql, registerMessaging, registrationMember, runSql, type RegistrationCluster } from "./registrations.js";
 import { batchesOf } from "./rollout.js";
-import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals } from "./quorum.js";
+import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals, type QuorumRefusal } from "./quorum.js";
 import { revertHost } from "./revert.js";
 import { findVipHolder, holderLast } from "./vip.js";
 import { lbServersOf, serversLeftInMaintenance, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
@@ -86,7 +86,11 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
 
   try {
     // 0. The quorum guard, on the facts of every member, before anything changes anywhere.
-    const refusals = quorumRefusals(plan, input.desired, input.facts);
+    let refusals = quorumRefusals(plan, input.desired, input.facts);
+    if (refusals.length) {
+      const healthyNow = await recheckUnhealthy(refusals, input);
+      if (healthyNow.size) refusals = quorumRefusals(plan, input.desired, input.facts, healthyNow);
+    }
     if (refusals.length) {
       for (const r of refusals) {
         emit({ type: "halt", service: r.service, host: r.degraded.map((d) => d.host).join(", "), reason: `rollout refused: ${describeRefusal(r)}`, untouched: [...plan.hosts.keys()] });
@@ -514,6 +518,35 @@ async function flushState(input: ApplyInput, state: Map<string, HostStateFile>):
   });
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/**
+ * The engine's health state is as old as the container's last healthcheck (mariadb's runs every 10 s and needs
+ * 3 failures to turn unhealthy, 1 success to turn back): a member that recovered since, a partition healed a
+ * moment ago, still reads unhealthy in the facts. Such members (running, unhealthy, with a connection) are
+ * asked their service's gate now, as the live guard before each batch asks; those that pass are returned by
+ * service, with a warning each, and do not refuse the rollout. A service gated on the healthcheck itself is
+ * not asked again: the engine would only repeat its state.
+ */
+export async function recheckUnhealthy(refusals: QuorumRefusal[], input: Pick<ApplyInput, "desired" | "facts" | "transports" | "emit">, answerMs = MEMBER_ANSWER_MS): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of refusals) {
+    const serviceOn = (m: string): DesiredService | undefined => input.desired.hosts.get(m)?.services.find((x) => x.name === r.service);
+    const candidates = r.degraded.filter((d) => d.running && input.transports.has(d.host) && serviceOn(d.host)).map((d) => d.host);
+    const g = candidates.length ? gateOf(serviceOn(candidates[0]!)!) : undefined;
+    if (!g || g.kind === "healthcheck") continue;
+    const container = mainContainerOf(serviceOn(candidates[0]!)!);
+    const members = [...input.desired.hosts.keys()].filter((m) => serviceOn(m));
+    const expected = members.filter((m) => container && input.facts.get(m)?.containers.has(container)).length;
+    const ctxOf = (m: string): GateContext => ({ transport: input.transports.get(m)!, service: serviceOn(m)!, expectedMembers: expected, address: input.desired.hosts.get(m)!.address });
+    const failing = new Set((await membersNotAnswering(candidates, ctxOf, answerMs)).map((l) => l.host));
+    const passed = candidates.filter((m) => !failing.has(m));
+    for (const m of passed) {
+      input.emit({ type: "warning", host: m, message: `${r.service}: the engine still reports ${container} unhealthy from its last healthcheck, but its ${describeGate(g)} gate passes now: counted as healthy` });
+    }
+    if (passed.length) out.set(r.service, new Set(passed));
+  }
+  return out;
 }
 
 /** How long a member has to answer the quorum guard's check before it counts as lost. */

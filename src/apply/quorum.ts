@@ -9,6 +9,8 @@ export interface DegradedMember {
   host: string;
   /** What is wrong with it, e.g. "mariadb is exited". */
   detail: string;
+  /** Running, but the engine's last healthcheck failed (a state as old as the check's interval). */
+  running: boolean;
 }
 
 export interface QuorumRefusal {
@@ -36,13 +38,13 @@ export function limitBatches<T>(batches: T[][], max: number): T[][] {
  * Members whose container exists but is not running or not healthy. A member without the container is being
  * added (first deploy, a new host), which is not a degraded cluster.
  */
-export function degradedMembers(members: string[], container: string, facts: Map<string, HostFacts>): DegradedMember[] {
+export function degradedMembers(members: string[], container: string, facts: Map<string, HostFacts>, healthyNow: ReadonlySet<string> = new Set()): DegradedMember[] {
   const out: DegradedMember[] = [];
   for (const host of members) {
     const c = facts.get(host)?.containers.get(container);
     if (!c) continue;
-    if (!c.running) out.push({ host, detail: `${container} is ${c.status}` });
-    else if (c.health === "unhealthy") out.push({ host, detail: `${container} is unhealthy${c.healthLog ? ` (${c.healthLog.split("\n")[0]})` : ""}` });
+    if (!c.running) out.push({ host, detail: `${container} is ${c.status}`, running: false });
+    else if (c.health === "unhealthy" && !healthyNow.has(host)) out.push({ host, detail: `${container} is unhealthy${c.healthLog ? ` (${c.healthLog.split("\n")[0]})` : ""}`, running: true });
   }
   return out;
 }
@@ -52,9 +54,10 @@ const STOPPING_STEPS = new Set(["restart", "recreate"]);
 /**
  * Every clustered service (rollout.quorum) whose plan would stop a running, healthy member while another
  * member is down or unhealthy. Steps that only bring the degraded members back (start, create) are allowed:
- * they repair the cluster.
+ * they repair the cluster. `healthyNow`: members (by service) the engine calls unhealthy whose gate passed
+ * when asked live (see recheckUnhealthy in apply.ts); they count as healthy.
  */
-export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<string, HostFacts>): QuorumRefusal[] {
+export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<string, HostFacts>, healthyNow: ReadonlyMap<string, ReadonlySet<string>> = new Map()): QuorumRefusal[] {
   const out: QuorumRefusal[] = [];
   const seen = new Set<string>();
   for (const h of desired.hosts.values()) {
@@ -64,7 +67,7 @@ export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<str
       const container = svc.rollout.gate && "container" in svc.rollout.gate && svc.rollout.gate.container ? svc.rollout.gate.container : svc.containers[0]?.name;
       if (!container) continue;
       const members = [...desired.hosts.values()].filter((x) => x.services.some((s) => s.name === svc.name)).map((x) => x.name);
-      const degraded = degradedMembers(members, container, facts);
+      const degraded = degradedMembers(members, container, facts, healthyNow.get(svc.name));
       if (!degraded.length) continue;
       const down = new Set(degraded.map((d) => d.host));
       // Galera after a full outage: no member may simply start (none is safe to bootstrap, or one with older

@@ -23,7 +23,7 @@ function desiredOf(rollout: DesiredService["rollout"], content = NEW): DesiredSt
 }
 
 /** Every host runs `app` with OLD config, up to date as lading left it. */
-function factsOf(over: (host: string) => { status?: string; running?: boolean; health?: string } = () => ({})) {
+function factsOf(over: (host: string) => { status?: string; running?: boolean; health?: string; healthLog?: string } = () => ({})) {
   const c = container("app", "app");
   const f1 = file("app", "app.ini", OLD);
   const hash = configHashOf([{ path: f1.path, sha256: sha(OLD), mode: "0644", owner: "root" }]);
@@ -210,6 +210,39 @@ describe("rollout engine (fake transports)", function () {
     const app = svc({ quorum: true });
     const lost = await membersNotAnswering(["h2", "h3"], (h) => ({ transport: h === "h3" ? hang : ok, service: app, expectedMembers: 3, address: "10.0.0.9" }), 30);
     assert.deepEqual(lost, [{ host: "h3", detail: "healthcheck: no answer within 0.03 s" }]);
+  });
+
+  describe("a member the engine still calls unhealthy (its last healthcheck is older than its recovery)", () => {
+    const galera = { quorum: true, gate: { kind: "galera" as const, container: "app" } };
+    const staleH3 = () => factsOf((h) => (h === "h3" ? { health: "unhealthy", healthLog: "WSREP: not synced" } : {}));
+    const wsrep = (state: string, size: number) => ({ stdout: `wsrep_cluster_size\t${size}\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\t${state}\n` });
+
+    it("asks its Galera gate now: Synced in a cluster of 3, it counts as healthy and the rollout goes ahead, with a warning", async () => {
+      const r = await run(desiredOf(galera), (h, argv) => (argv.includes("mysql") ? wsrep("Synced", 3) : healthy(h, argv)), { facts: staleH3() });
+      assert.equal(r.ok, true, JSON.stringify(r.events.find((e) => e.type === "halt")));
+      assert.deepEqual(actions(r.log).filter((l) => / docker restart/.test(l)), ["h1: docker restart app", "h2: docker restart app", "h3: docker restart app"]);
+      const w = r.events.find((e) => e.type === "warning" && e.host === "h3");
+      assert.ok(w && w.type === "warning");
+      assert.match(w.message, /^app: the engine still reports app unhealthy from its last healthcheck, but its galera gate passes now: counted as healthy$/);
+      // Asked before any change: the first mysql call on h3 precedes the first write anywhere.
+      assert.ok(r.log.findIndex((l) => l.startsWith("h3:") && l.includes("mysql")) < r.log.findIndex((l) => l.includes(" put ")));
+    });
+
+    it("still refuses when the gate fails now (Joined, not Synced), naming the member, before any change", async () => {
+      const r = await run(desiredOf(galera), (h, argv) => (argv.includes("mysql") ? (h === "h3" ? wsrep("Joined", 3) : wsrep("Synced", 3)) : healthy(h, argv)), { facts: staleH3() });
+      assert.equal(r.ok, false);
+      assert.deepEqual(actions(r.log), []);
+      const halt = r.events.find((e) => e.type === "halt");
+      assert.ok(halt && halt.type === "halt");
+      assert.match(halt.reason, /the app cluster is already degraded: h3 \(app is unhealthy \(WSREP: not synced\)\); restarting h1, h2 now/);
+      assert.ok(!r.events.some((e) => e.type === "warning" && e.host === "h3"));
+    });
+
+    it("does not ask again a service gated on the healthcheck itself (the engine would repeat its state)", async () => {
+      const r = await run(desiredOf({ quorum: true }), healthy, { facts: staleH3() });
+      assert.equal(r.ok, false);
+      assert.deepEqual(r.log.filter((l) => l.startsWith("h3:")), []);
+    });
   });
 
   it("lets a rollout that only brings the down member back go ahead", async () => {
