@@ -9,6 +9,12 @@ export const HOSTS_BEGIN = "# BEGIN lading hosts (managed by lading bootstrap-se
 export const HOSTS_END = "# END lading hosts";
 export const DAEMON_JSON = "/etc/docker/daemon.json";
 export const SYSCTL_FILE = "/etc/sysctl.d/99-lading.conf";
+/**
+ * Written with daemon.json when its change needs an engine restart, removed once the engine restarted: a run
+ * that stops in between (a halt on an earlier host, a kill) leaves it, and the next run restarts that engine
+ * though daemon.json no longer differs. It holds the restart's reason, for whoever reads it on the host.
+ */
+export const RESTART_PENDING = "/etc/docker/.lading-restart-pending";
 
 /** Kolla-Ansible's host settings: VIPs bind on hosts that do not hold them; bigger unix datagram queues. */
 export const DEFAULT_SYSCTLS: Record<string, string> = {
@@ -89,7 +95,7 @@ if docker info >/dev/null 2>&1; then printf 'running yes\\n'; else printf 'runni
 printf 'liverestore %s\\n' "$(docker info --format '{{.LiveRestoreEnabled}}' 2>/dev/null)"
 if [ -d /run/systemd/system ]; then printf 'systemd yes\\n'; else printf 'systemd no\\n'; fi
 if grep -Eqs '(^|[[:space:]|])reload[|)]' /etc/init.d/docker; then printf 'initreload yes\\n'; else printf 'initreload no\\n'; fi
-for f in ${DAEMON_JSON} /etc/hosts ${SYSCTL_FILE} "/etc/sudoers.d/lading-$user"; do
+for f in ${DAEMON_JSON} ${RESTART_PENDING} /etc/hosts ${SYSCTL_FILE} "/etc/sudoers.d/lading-$user"; do
   if [ -f "$f" ]; then printf 'file %s %s\\n' "$f" "$(base64 -w0 -- "$f")"; else printf 'file %s -\\n' "$f"; fi
 done
 if [ -n "$user" ] && id -u "$user" >/dev/null 2>&1; then printf 'user yes\\n'; else printf 'user no\\n'; fi
@@ -185,8 +191,17 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
       reason: "docker: not installed (docker.io from the distribution)",
     });
     steps.push({ kind: "run", argv: START_ENGINE_ARGV, reason: "docker: start" });
-  } else if (!probe.running) steps.push({ kind: "run", argv: START_ENGINE_ARGV, reason: "docker: installed but not running: start" });
-  else steps.push(...engineChangeSteps(host, probe, daemon));
+  } else if (!probe.running) {
+    steps.push({ kind: "run", argv: START_ENGINE_ARGV, reason: "docker: installed but not running: start" });
+    if (probe.files.get(RESTART_PENDING) !== undefined) steps.push({ kind: "run", argv: ["rm", "-f", "--", RESTART_PENDING], reason: "the engine starts with the current daemon.json: its pending restart is not needed" });
+  } else {
+    const change = engineChangeSteps(host, probe, daemon);
+    const restart = change.find((x) => x.kind === "restart-engine");
+    // The marker goes in before daemon.json: never a moment where the file changed and nothing says a restart is due.
+    const at = steps.findIndex((x) => x.kind === "write" && x.path === DAEMON_JSON);
+    if (restart && at >= 0) steps.splice(at, 0, { kind: "write", path: RESTART_PENDING, content: `${restart.reason}\n`, mode: "0644", reason: "daemon.json: its engine restart is due until done" });
+    steps.push(...change);
+  }
   return steps;
 }
 
@@ -244,20 +259,30 @@ export const ENGINE_PID_FILE = "/var/run/docker.pid";
  *   command still restarts one host at a time behind the services' gates).
  * - daemon.json unchanged but the engine's live-restore is not the file's (the file was written, the engine
  *   never reloaded): a reload.
+ * - daemon.json unchanged but RESTART_PENDING left by a run that stopped before this engine's restart: the
+ *   restart it was due, as above.
  */
 export function engineChangeSteps(host: string, probe: Probe, wanted: string): BootstrapStep[] {
   const wantLiveRestore = liveRestoreOf(wanted);
   const running = probe.liveRestore;
   const current = probe.files.get(DAEMON_JSON);
   const reload = (reason: string): BootstrapStep => ({ kind: "reload-engine", argv: reloadEngineArgv(probe), reason, expectLiveRestore: wantLiveRestore });
-  if (current === wanted) return running === wantLiveRestore ? [] : [reload(`the engine runs with live-restore ${running ? "on" : "off"}, daemon.json says ${wantLiveRestore ? "on" : "off"}: reload`)];
-  const diff = changedDaemonOptions(current, wanted);
-  const needsRestart = !diff || diff.removed.length > 0 || diff.changed.some((k) => !RELOADABLE_DAEMON_OPTIONS.includes(k));
-  const what = diff ? [...diff.changed, ...diff.removed].join(", ") : current === undefined ? "no daemon.json before" : "daemon.json was not a JSON object";
-  if (!needsRestart) return [reload(`daemon.json changed (${what}): all reloadable, no restart`)];
+  const pending = probe.files.get(RESTART_PENDING);
+  let why: string;
+  if (current === wanted) {
+    if (pending === undefined) return running === wantLiveRestore ? [] : [reload(`the engine runs with live-restore ${running ? "on" : "off"}, daemon.json says ${wantLiveRestore ? "on" : "off"}: reload`)];
+    why = `daemon.json was written by a run that stopped before this engine's restart (${RESTART_PENDING} is left)`;
+  } else {
+    const diff = changedDaemonOptions(current, wanted);
+    const needsRestart = !diff || diff.removed.length > 0 || diff.changed.some((k) => !RELOADABLE_DAEMON_OPTIONS.includes(k));
+    const what = diff ? [...diff.changed, ...diff.removed].join(", ") : current === undefined ? "no daemon.json before" : "daemon.json was not a JSON object";
+    // A pending restart stays due whatever this change is.
+    if (!needsRestart && pending === undefined) return [reload(`daemon.json changed (${what}): all reloadable, no restart`)];
+    why = `daemon.json changed (${what})`;
+  }
   const restart = (reason: string, stopsContainers: boolean): BootstrapStep => ({ kind: "restart-engine", argv: RESTART_ENGINE_ARGV, reason, expectLiveRestore: wantLiveRestore, stopsContainers });
-  if (!wantLiveRestore) return [restart(`daemon.json changed (${what}): restart the engine; live-restore is off, so the restart STOPS AND RESTARTS every container on ${host}`, true)];
-  const keeps = `daemon.json changed (${what}): restart the engine (live-restore keeps containers up)`;
+  if (!wantLiveRestore) return [restart(`${why}: restart the engine; live-restore is off, so the restart STOPS AND RESTARTS every container on ${host}`, true)];
+  const keeps = `${why}: restart the engine (live-restore keeps containers up)`;
   if (running) return [restart(keeps, false)];
   return [reload(`the engine runs without live-restore: turn it on before the restart, which would otherwise stop every container on ${host}`), restart(keeps, false)];
 }
@@ -284,6 +309,10 @@ export async function runBootstrapStep(t: Transport, step: BootstrapStep, opts: 
   const r = await t.exec(argv, { become: true, timeoutMs: 900_000 });
   if (r.code !== 0) throw new HostError(t.host, `${step.kind === "write" ? `writing ${step.path}` : argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
   if (step.kind === "reload-engine" || step.kind === "restart-engine") await waitForLiveRestore(t, step.expectLiveRestore, step.kind, opts);
+  if (step.kind === "restart-engine") {
+    const rm = await t.exec(["rm", "-f", "--", RESTART_PENDING], { become: true });
+    if (rm.code !== 0) throw new HostError(t.host, `the engine restarted, but removing ${RESTART_PENDING} failed (exit ${rm.code}): the next run restarts it again`);
+  }
 }
 
 export const LIVE_RESTORE_ARGV = ["docker", "info", "--format", "{{.LiveRestoreEnabled}}"];

@@ -120,7 +120,7 @@ describe("bootstrap-servers on the lab", function () {
     after(async () => {
       writeFileSync(join(d.dir, "globals.yml"), globals);
       // Lab hosts start without a daemon.json, and the other files expect that (lifecycle plans its write).
-      for (const h of LAB_HOSTS) await onHost(d, h, "rm -f /etc/docker/daemon.json");
+      for (const h of LAB_HOSTS) await onHost(d, h, "rm -f /etc/docker/daemon.json /etc/docker/.lading-restart-pending");
     });
 
     const containers = async (): Promise<Record<string, string>> => {
@@ -196,11 +196,36 @@ describe("bootstrap-servers on the lab", function () {
       for (const h of LAB_HOSTS) assert.equal((await onHost(d, h, "docker info --format '{{.LiveRestoreEnabled}}'")).trim(), "true");
     });
 
-    it("the default parameter puts daemon.json back; a re-run with no change restarts nothing", async () => {
+    it("a run killed after its first engine restart leaves the others due: the re-run restarts only them, then nothing is left to do", async () => {
+      // The default parameter puts daemon.json back: the writes go to every host first, then the restarts one at a time.
       writeFileSync(join(d.dir, "globals.yml"), globals);
-      const back = await lading(["bootstrap-servers", "-d", d.dir, "--json"]);
-      assert.equal(back.code, 0, back.stdout + back.stderr);
+      let first: string | undefined;
+      const killed = await lading(["bootstrap-servers", "-d", d.dir, "--json"], {
+        onEvent: (e, child) => {
+          if (first === undefined && e.type === "step" && e.kind === "restart-engine" && e.status === "ok") {
+            first = String(e.host);
+            child.kill("SIGKILL");
+          }
+        },
+      });
+      assert.ok(first, `killed after one engine restart:\n${killed.stdout}`);
+      const others = LAB_HOSTS.filter((h) => h !== first);
       for (const h of LAB_HOSTS) assert.match(await onHost(d, h, "cat /etc/docker/daemon.json"), /"max-size": "50m"/);
+      for (const h of others) assert.match(await onHost(d, h, "cat /etc/docker/.lading-restart-pending"), /daemon\.json changed \(log-opts\): restart the engine/);
+      await onHost(d, first, "test ! -e /etc/docker/.lading-restart-pending");
+
+      // daemon.json no longer differs anywhere; the marker says which engines still run the old settings.
+      const dry = await lading(["bootstrap-servers", "-d", d.dir, "--dry-run"]);
+      for (const h of others) assert.match(dry.stdout, new RegExp(`^${h}: restart-engine .*written by a run that stopped before this engine's restart`, "m"), dry.stdout);
+      assert.doesNotMatch(dry.stdout, new RegExp(`^${first}: `, "m"), dry.stdout);
+
+      // The killed run's lock stays: --break-lock takes it over.
+      const rest = await lading(["bootstrap-servers", "-d", d.dir, "--json", "--break-lock"]);
+      assert.equal(rest.code, 0, rest.stdout + rest.stderr);
+      const restarted = eventsOf(rest.stdout).filter((e) => e.type === "step" && e.kind === "restart-engine" && e.status === "ok").map((e) => e.host!);
+      assert.deepEqual(restarted.sort(), [...others].sort());
+      for (const h of LAB_HOSTS) await onHost(d, h, "test ! -e /etc/docker/.lading-restart-pending");
+
       const same = await lading(["bootstrap-servers", "-d", d.dir, "--json"]);
       assert.equal(same.code, 0, same.stdout + same.stderr);
       assert.deepEqual(eventsOf(same.stdout).filter((e) => e.type === "step"), [], "nothing to do");

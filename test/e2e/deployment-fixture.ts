@@ -1,6 +1,6 @@
 // The shared end-to-end deployment: examples/lab copied to a temp folder, secrets generated, and deployed
 // once per test process onto the shared lab. Every e2e file that needs a running cluster reuses it.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,8 +18,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI (bin/lading.js) as a child process, as a user would. */
-export function lading(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+/** A --json event line of lading's output. */
+export type LiveEvent = Record<string, unknown> & { type: string };
+
+/**
+ * Runs the real CLI (bin/lading.js) as a child process, as a user would. `onEvent` sees every JSON event line
+ * as it arrives (with --json), with the child, to act mid-run (stop it, kill it).
+ */
+export function lading(args: string[], opts: { cwd?: string; env?: Record<string, string>; onEvent?: (e: LiveEvent, child: ChildProcess) => void } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(packageRoot, "bin", "lading.js"), ...args], {
       cwd: opts.cwd ?? packageRoot,
@@ -28,9 +34,22 @@ export function lading(args: string[], opts: { cwd?: string; env?: Record<string
     });
     let stdout = "";
     let stderr = "";
+    let partial = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       stdout += d;
       if (process.env.LADING_E2E_VERBOSE) process.stderr.write(`    | ${d}`);
+      if (!opts.onEvent) return;
+      const lines = (partial + d).split("\n");
+      partial = lines.pop()!;
+      for (const l of lines.filter((x) => x.startsWith("{"))) {
+        let e: LiveEvent;
+        try {
+          e = JSON.parse(l) as LiveEvent;
+        } catch {
+          continue; // not an event line
+        }
+        opts.onEvent(e, child);
+      }
     });
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));

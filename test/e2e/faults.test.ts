@@ -4,48 +4,21 @@
 // parameters stay changed for the rest of the test process (globals.yml keeps them), so that no test pays
 // for a second rolling restart to put a value back.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labCutHost, labExec, labHealHost, labStartHost, labStopHost } from "../../src/lab/index.js";
 import { packageRoot } from "../../src/paths.js";
 import { connect } from "../../src/transport/index.js";
-import { clustersSettled, ensureDeployed, eventually, lading, LAB_ADDRESSES, onHost, setGlobal, startTimes, type CliResult, type Deployment } from "./deployment-fixture.js";
+import { clustersSettled, ensureDeployed, eventually, lading, LAB_ADDRESSES, onHost, setGlobal, startTimes, type CliResult, type Deployment, type LiveEvent } from "./deployment-fixture.js";
 import { sshRun } from "./lab-fixture.js";
 
-type Event = Record<string, unknown> & { type: string };
-
 /** Runs the CLI with --json and calls `onEvent` for every event as it arrives (to act mid-run). */
-function ladingLive(args: string[], onEvent: (e: Event, child: ChildProcess) => void): Promise<CliResult & { events: Event[] }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot, "bin", "lading.js"), ...args, "--json"], {
-      cwd: packageRoot,
-      env: { ...process.env, CI: "true", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const events: Event[] = [];
-    let stdout = "";
-    let stderr = "";
-    let partial = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      partial += d;
-      const lines = partial.split("\n");
-      partial = lines.pop()!;
-      for (const l of lines.filter(Boolean)) {
-        try {
-          const e = JSON.parse(l) as Event;
-          events.push(e);
-          onEvent(e, child);
-        } catch {
-          // not an event line
-        }
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr, events }));
-  });
+async function ladingLive(args: string[], onEvent: (e: LiveEvent, child: ChildProcess) => void): Promise<CliResult & { events: LiveEvent[] }> {
+  const events: LiveEvent[] = [];
+  const r = await lading([...args, "--json"], { onEvent: (e, child) => { events.push(e); onEvent(e, child); } });
+  return { ...r, events };
 }
 
 async function sshUp(d: Deployment, host: string): Promise<void> {
@@ -137,18 +110,12 @@ describe("faults on the lab: a clear report, nothing half-done, a re-run converg
   it("the deployer killed with -9 mid-run: the next run reports the stale lock (who, when, what), --break-lock takes over and converges", async () => {
     setGlobal(d, "webapp_message", "after a kill -9");
     let killed = false;
-    const r = await new Promise<CliResult>((resolve) => {
-      const child = spawn(process.execPath, [join(packageRoot, "bin", "lading.js"), "reconfigure", "-d", d.dir, "--json"], { cwd: packageRoot, env: { ...process.env, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-        // Killed once it has changed something: the lock is held and the first file is written.
-        if (!killed && /"type":"step"[^\n]*"status":"ok"/.test(stdout)) {
-          killed = true;
-          child.kill("SIGKILL");
-        }
-      });
-      child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 137 : 255), stdout, stderr: "" }));
+    // Killed once it has changed something: the lock is held and the first file is written.
+    const r = await ladingLive(["reconfigure", "-d", d.dir], (e, child) => {
+      if (!killed && e.type === "step" && e.status === "ok") {
+        killed = true;
+        child.kill("SIGKILL");
+      }
     });
     assert.ok(killed, `the run was killed mid-way:\n${r.stdout}`);
     const status = await lading(["lock", "status", "-d", d.dir]);

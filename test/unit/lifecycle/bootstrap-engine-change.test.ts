@@ -10,6 +10,7 @@ import {
   LIVE_RESTORE_ARGV,
   parseProbe,
   reloadEngineArgv,
+  RESTART_PENDING,
   runBootstrapStep,
   type BootstrapStep,
   type Probe,
@@ -80,6 +81,37 @@ describe("bootstrap-servers: what a running engine needs", () => {
     assert.deepEqual(kinds(engineChangeSteps("n1", runningHost({ liveRestore: false }), daemonJson())), ["reload-engine"]);
   });
 
+  it("a restart it plans is marked due (before daemon.json is written) until it is done, so a run that stops between them is finished by the next", () => {
+    const probe = runningHost();
+    const first = bootstrapSteps("n1", probe, { hosts: [], configDir: "/etc/lading", daemon: daemonJson({ logMaxSize: "20m" }) });
+    const at = (path: string) => first.findIndex((s) => s.kind === "write" && s.path === path);
+    assert.ok(at(RESTART_PENDING) >= 0 && at(RESTART_PENDING) < at(DAEMON_JSON), kinds(first).join());
+    const marker = first[at(RESTART_PENDING)]!;
+    assert.match(marker.kind === "write" ? marker.content : "", /^daemon\.json changed \(log-opts\): restart the engine/);
+    // The run wrote both files and stopped before this host's restart (a halt on an earlier host, a kill):
+    // daemon.json no longer differs, the marker says the restart is still due.
+    const left = runningHost({ daemon: daemonJson({ logMaxSize: "20m" }) });
+    left.files.set(RESTART_PENDING, marker.kind === "write" ? marker.content : "");
+    const next = engineChangeSteps("n1", left, daemonJson({ logMaxSize: "20m" }));
+    assert.deepEqual(kinds(next), ["restart-engine"]);
+    assert.match(next[0]!.reason, /daemon\.json was written by a run that stopped before this engine's restart .*live-restore keeps containers up/);
+    // Without the marker the same host needs nothing: what the marker fixes.
+    assert.deepEqual(engineChangeSteps("n1", runningHost({ daemon: daemonJson({ logMaxSize: "20m" }) }), daemonJson({ logMaxSize: "20m" })), []);
+    // A later change that alone would only reload keeps the pending restart.
+    const reloadOnly = runningHost({ daemon: daemonJson({ logMaxSize: "20m", liveRestore: false }), liveRestore: false });
+    reloadOnly.files.set(RESTART_PENDING, "x\n");
+    assert.deepEqual(kinds(engineChangeSteps("n1", reloadOnly, daemonJson({ logMaxSize: "20m" }))), ["reload-engine", "restart-engine"]);
+  });
+
+  it("no marker for a change that only reloads; an engine that is started drops a marker left (it reads the current file)", () => {
+    const reload = bootstrapSteps("n1", runningHost({ daemon: daemonJson({ liveRestore: false }) }), { hosts: [], configDir: "/etc/lading" });
+    assert.ok(!reload.some((s) => s.kind === "write" && s.path === RESTART_PENDING), kinds(reload).join());
+    const stopped = runningHost({ running: false, liveRestore: false });
+    stopped.files.set(RESTART_PENDING, "x\n");
+    const steps = bootstrapSteps("n1", stopped, { hosts: [], configDir: "/etc/lading" });
+    assert.deepEqual(steps.slice(-2).map((s) => (s.kind === "run" ? s.argv.join(" ") : s.kind)), ["sh -c systemctl enable --now docker 2>/dev/null || service docker start", `rm -f -- ${RESTART_PENDING}`]);
+  });
+
   it("an installed engine that does not run is started, neither reloaded nor restarted", () => {
     const steps = bootstrapSteps("n1", runningHost({ running: false, liveRestore: false, daemon: undefined }), { hosts: [], configDir: "/etc/lading" });
     assert.ok(!steps.some((s) => s.kind === "reload-engine" || s.kind === "restart-engine"));
@@ -133,5 +165,13 @@ describe("bootstrap-servers: a reload must show live-restore before anything res
     const t = new FakeTransport("n1", (argv) => (isInfo(argv) ? (++asked < 2 ? { code: 1, stderr: "Cannot connect to the Docker daemon\n" } : { stdout: "true\n" }) : {}));
     await runBootstrapStep(t, { kind: "restart-engine", argv: ["true"], reason: "r", expectLiveRestore: true, stopsContainers: false }, { pollMs: 1, timeoutMs: 5_000 });
     assert.equal(asked, 2);
+    // Then the restart is no longer due.
+    assert.equal(t.commands().at(-1), `rm -f -- ${RESTART_PENDING}`);
+  });
+
+  it("a restart that fails leaves its marker: the next run restarts again", async () => {
+    const t = new FakeTransport("n1", (argv) => (argv[0] === "false" ? { code: 1, stderr: "Job for docker.service failed\n" } : { stdout: "true\n" }));
+    await assert.rejects(runBootstrapStep(t, { kind: "restart-engine", argv: ["false"], reason: "r", expectLiveRestore: true, stopsContainers: false }, { pollMs: 1, timeoutMs: 30 }), /failed \(exit 1\)/);
+    assert.ok(!t.commands().some((c) => c.startsWith("rm ")));
   });
 });

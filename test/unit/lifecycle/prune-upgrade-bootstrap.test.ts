@@ -149,7 +149,7 @@ describe("bootstrap-servers", () => {
     };
     assert.deepEqual(bootstrapSteps("n1", done, { hosts, configDir: "/etc/lading", user: "deploy" }), []);
     const changed = bootstrapSteps("n1", done, { hosts, configDir: "/etc/lading", daemon: daemonJson({ logMaxFiles: 3 }) });
-    assert.deepEqual(changed.map((s) => s.kind), ["run", "write", "restart-engine"]);
+    assert.deepEqual(changed.map((s) => `${s.kind}${s.kind === "write" ? ` ${s.path}` : ""}`), ["run", "write /etc/docker/.lading-restart-pending", `write ${DAEMON_JSON}`, "restart-engine"]);
     assert.throws(() => bootstrapSteps("n1", { ...fresh, os: "centos" }, { hosts, configDir: "/etc/lading" }), /Debian and Ubuntu, not centos/);
   });
   it("parses the probe", () => {
