@@ -16,15 +16,18 @@ import { finishArgv, finishPayload, type FinishRecord } from "./finish-run.js";
 import { heldLockOf, lockArgv, lockFileOf, newLockInfo, parseLockAnswer, type HeldLock, type LockInfo } from "./lock.js";
 import { nextRevisions, readRevisions, revisionFileContent, revisionFingerprint, revisionPath, type Revision } from "./revisions.js";
 
-/** Commands that only read the hosts: they never take the lock (they report one that is held). */
-export const READ_ONLY_COMMANDS = new Set(["plan", "check", "prechecks", "history", "lock status"]);
+/**
+ * Commands that only read the hosts: they never take the lock (they report one that is held). The dry runs
+ * are among them: a preview while another run, or a stale lock, holds the hosts is what an operator wants.
+ */
+export const READ_ONLY_COMMANDS = new Set(["plan", "check", "prechecks", "history", "lock status", "prune-images --dry-run", "bootstrap-servers --dry-run", "rollback --dry-run"]);
 
 /**
  * Commands that take the lock themselves right before their first change (RunHold.acquire), so that when they
  * turn out to change nothing they cost no extra round trip. Any other applying command takes it as soon as the
  * facts are in.
  */
-export const LOCK_ON_CHANGE_COMMANDS = new Set(["deploy", "reconfigure", "deploy-containers", "pull", "genconfig", "upgrade", "rollback", "destroy", "prune-images", "prune-images --dry-run", "bootstrap-servers"]);
+export const LOCK_ON_CHANGE_COMMANDS = new Set(["deploy", "reconfigure", "deploy-containers", "pull", "genconfig", "upgrade", "rollback", "destroy", "prune-images", "bootstrap-servers"]);
 
 export type LockPolicy = "none" | "on-change" | "now";
 

@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .description("prepare Debian/Ubuntu hosts: docker.io, daemon.json, /etc/hosts, deploy user with sudo, sysctls, config directory")
     .option("--user <name>", "create this deploy user with passwordless sudo")
     .option("--dry-run", "list what each host needs, change nothing")
-    .action((opts: BootstrapOptions) => withEngine("bootstrap-servers", opts, (ctx) => runBootstrap(ctx, opts), (project) => renderProject(project, { limit: opts.limit })));
+    .action((opts: BootstrapOptions) => withEngine(opts.dryRun ? "bootstrap-servers --dry-run" : "bootstrap-servers", opts, (ctx) => runBootstrap(ctx, opts), (project) => renderProject(project, { limit: opts.limit })));
 }
 
 async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise<number> {

@@ -23,7 +23,7 @@ export function register(program: Command): void {
       if (opts.service?.length !== 1) throw new InputError([{ file: "--service", message: "rollback needs exactly one --service" }]);
       const to = opts.to === undefined ? undefined : Number(opts.to);
       if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new InputError([{ file: "--to", message: "must be a revision number (1, 2, ...)" }]);
-      return withEngine("rollback", opts, (ctx) => runRollback(ctx, opts.service![0]!, to, !!opts.dryRun));
+      return withEngine(opts.dryRun ? "rollback --dry-run" : "rollback", opts, (ctx) => runRollback(ctx, opts.service![0]!, to, !!opts.dryRun));
     });
 }
 

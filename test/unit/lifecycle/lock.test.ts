@@ -126,6 +126,9 @@ describe("deploy lock", () => {
     assert.equal(lockPolicyOf("plan"), "none");
     assert.equal(lockPolicyOf("lock status"), "none");
     assert.equal(lockPolicyOf("reconfigure"), "on-change");
+    // A dry run previews while a lock is held (with a warning), as plan does.
+    for (const dry of ["prune-images --dry-run", "bootstrap-servers --dry-run", "rollback --dry-run"]) assert.equal(lockPolicyOf(dry), "none", dry);
+    assert.equal(lockPolicyOf("bootstrap-servers"), "on-change");
     assert.equal(lockPolicyOf("stop"), "now");
     assert.equal(lockPolicyOf("mariadb-recovery"), "now");
   });
