@@ -9,8 +9,10 @@ import configparser
 import json
 import os
 import random
+import signal
 import socket
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pika
@@ -134,8 +136,19 @@ def main():
     backends = Backends(config)
     server = ThreadingHTTPServer((config["http"]["bind"], int(config["http"]["port"])), make_handler(config, backends))
     server.daemon_threads = True
+
+    # As PID 1 the process gets no default action for SIGTERM: without a handler `docker stop` would wait out
+    # the stop timeout and kill it. Requests in flight finish; the server stops taking new ones.
+    def stop(signum, _frame):
+        print(f"webapp {VERSION} stopping on signal {signum}", file=sys.stderr, flush=True)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(f"webapp {VERSION} listening on {config['http']['bind']}:{config['http']['port']}", file=sys.stderr, flush=True)
     server.serve_forever()
+    server.server_close()
+    print(f"webapp {VERSION} stopped", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
