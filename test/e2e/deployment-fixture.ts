@@ -118,6 +118,15 @@ export async function onHost(d: Deployment, host: string, command: string): Prom
   return r.stdout;
 }
 
+/**
+ * The exit code of every stop of `container` on `host` since `sinceSec` (unix seconds), from the engine's
+ * events: 0 for a process that stopped on SIGTERM, 137 for one `docker stop` had to kill after its timeout.
+ */
+export async function exitCodesSince(d: Deployment, host: string, container: string, sinceSec: number): Promise<number[]> {
+  const out = await onHost(d, host, `docker events --since ${sinceSec} --until "$(date +%s)" --filter container=${container} --filter event=die --format '{{.Actor.Attributes.exitCode}}'`);
+  return out.trim().split("\n").filter(Boolean).map(Number);
+}
+
 /** StartedAt of every lading container on every lab host, to tell whether anything restarted. */
 export async function startTimes(d: Deployment, hosts: string[] = LAB_HOSTS): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
