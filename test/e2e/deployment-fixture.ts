@@ -119,12 +119,26 @@ export async function onHost(d: Deployment, host: string, command: string): Prom
 }
 
 /**
- * The exit code of every stop of `container` on `host` since `sinceSec` (unix seconds), from the engine's
- * events: 0 for a process that stopped on SIGTERM, 137 for one `docker stop` had to kill after its timeout.
+ * Watches every stop of `container` on the lab hosts from now on: `stop()` gives the exit code of each, per host
+ * (0 for a process that stopped on SIGTERM, 137 for one `docker stop` killed after its timeout). A streaming
+ * `docker events` on each host: asking for past events later would miss some, since the engine keeps only its
+ * last 256 events and the healthchecks' execs fill them within minutes.
  */
-export async function exitCodesSince(d: Deployment, host: string, container: string, sinceSec: number): Promise<number[]> {
-  const out = await onHost(d, host, `docker events --since ${sinceSec} --until "$(date +%s)" --filter container=${container} --filter event=die --format '{{.Actor.Attributes.exitCode}}'`);
-  return out.trim().split("\n").filter(Boolean).map(Number);
+export async function watchExitCodes(d: Deployment, container: string): Promise<{ stop: () => Promise<Record<string, number[]>> }> {
+  const file = `/tmp/lading-e2e-exits-${container}`;
+  for (const h of LAB_HOSTS) {
+    await onHost(d, h, `rm -f ${file}; setsid docker events --filter container=${container} --filter event=die --format '{{.Actor.Attributes.exitCode}}' > ${file} 2>&1 < /dev/null & echo $! > ${file}.pid`);
+  }
+  return {
+    stop: async () => {
+      const out: Record<string, number[]> = {};
+      for (const h of LAB_HOSTS) {
+        const text = await onHost(d, h, `kill "$(cat ${file}.pid)"; cat ${file}; rm -f ${file} ${file}.pid`);
+        out[h] = text.trim().split("\n").filter(Boolean).map(Number);
+      }
+      return out;
+    },
+  };
 }
 
 /** StartedAt of every lading container on every lab host, to tell whether anything restarted. */

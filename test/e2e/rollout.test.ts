@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { labExec } from "../../src/lab/index.js";
 import { packageRoot } from "../../src/paths.js";
-import { ensureDeployed, eventually, exitCodesSince, lading, LAB_HOSTS, onHost, setGlobal, startTimes, type Deployment } from "./deployment-fixture.js";
+import { ensureDeployed, eventually, lading, LAB_HOSTS, onHost, setGlobal, startTimes, watchExitCodes, type Deployment } from "./deployment-fixture.js";
 
 /** The client runs in lab1's webapp container (python3, pymysql, pika), reading its credentials from webapp.ini. */
 const CLIENT_HOST = "lab1";
@@ -186,7 +186,7 @@ describe("rolling restarts that keep the clusters up (e2e)", function () {
     interface ProbeReport { confirmed: number; received: number; lost: number[]; lost_count: number; attempts: number; publish_errors: number; consume_errors: number; longest_publish_pause_s: number; messages: string[] }
     let report: ProbeReport | undefined;
     let stdout = "";
-    const since = Math.floor(Date.now() / 1000);
+    const exits = await watchExitCodes(d, "rabbitmq");
     await withGlobal(d, "rabbitmq_log_level", "warning", async () => {
       const probe = startProbe<ProbeReport>(RABBITMQ_PROBE, ["rollout-probe", STOP_FILE, "900"]);
       await new Promise((r) => setTimeout(r, 5000));
@@ -206,7 +206,7 @@ describe("rolling restarts that keep the clusters up (e2e)", function () {
     const status = JSON.parse(await onHost(d, "lab2", "docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json")) as { running_nodes: string[] };
     assert.equal(status.running_nodes.length, 3);
     // Each node stopped cleanly on SIGTERM (twice: the change and putting it back), never killed at its stop timeout.
-    for (const h of LAB_HOSTS) assert.deepEqual(await exitCodesSince(d, h, "rabbitmq", since), [0, 0], `${h}: rabbitmq's exit codes`);
+    assert.deepEqual(await exits.stop(), Object.fromEntries(LAB_HOSTS.map((h) => [h, [0, 0]])), "rabbitmq's exit codes");
     await onHost(d, "lab1", "docker exec rabbitmq rabbitmqctl --quiet -p webapp delete_queue rollout-probe").catch(() => undefined);
   });
 
