@@ -19,3 +19,4 @@ for (const file of (await readdir(join(root, "schemas"))).filter((f) => f.endsWi
 }
 await import("./gen-validators.mjs");
 await import("./gen-builtin-yaml.mjs");
+await import("./gen-host-scripts.mjs");

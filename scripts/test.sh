@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# The unit suite lints the host scripts (src/host-scripts) with shellcheck, a Debian package.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then (apt-get install -y -q shellcheck || { apt-get update -q && apt-get install -y -q shellcheck; }) >/dev/null
+  else echo "npm test: shellcheck is missing (sudo apt-get install shellcheck)" >&2; exit 1; fi
+fi
 npm run --silent build
 npx mocha 'dist/test/unit/**/*.test.js'
 if [ "${LADING_SKIP_E2E:-}" = "1" ]; then exit 0; fi

@@ -1,11 +1,12 @@
 // Facts: everything a plan needs from a host, gathered in ONE command (one round trip per host).
-// The script is a constant; the paths and image references arrive as positional parameters.
+// The script is src/host-scripts/facts.sh; the paths and image references arrive as positional parameters.
 import type { Transport } from "../transport/index.js";
 import { HostError } from "../errors.js";
 import { auditFileOf } from "../lifecycle/audit.js";
 import { lockFileOf } from "../lifecycle/lock.js";
 import { normalizeRef, parseFacts, type HostFacts } from "./parse.js";
-import { ENGINE_API_PERL, ENGINE_API_SH, ENGINE_SOCKET } from "../docker/engine-api.js";
+import { ENGINE_API_PERL, ENGINE_SOCKET } from "../docker/engine-api.js";
+import { hostScript } from "../host-scripts/index.js";
 
 /** Files larger than this are compared by hash only (config files are far smaller). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
@@ -29,52 +30,7 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 // Last come the state file and the deploy lock, always with their content (the lock is read, never taken: a run
 // that turns out to change nothing then costs no second round trip), and the audit log, whose size a run that
 // changes something later checks has not moved while it takes the lock (src/lifecycle/run-lock.ts).
-export const FACTS_SCRIPT = `
-set -f
-max=$1; state=$2; lock=$3; audit=$4; volumes=$5; sock=$6; api=$7; n=$8; shift 8
-images=""
-while [ "$n" -gt 0 ]; do images="$images $1"; n=$((n - 1)); shift; done
-${ENGINE_API_SH}
-lading_objects() {
-  if lading_api_usable; then
-    perl -e "$api" -- "$sock" managed $images && return
-  fi
-  if ids=$(docker ps --all --quiet --filter label=lading.managed=true 2>/dev/null); then printf '@@engine\\nup\\n'; else printf '@@engine\\nNONE\\n'; fi
-  printf '@@objects\\n'
-  if [ -n "$ids$images" ]; then docker inspect --format '{{json .}}' $ids $images 2>/dev/null; fi
-}
-lading_files() {
-  printf '@@files\\n'
-  listing=$(stat -L -c '%f %a %U:%G %u:%g %s %n' -- "$@" 2>/dev/null)
-  set --
-  while read -r raw mode owner ids size path; do
-    case $raw in 8???) ;; *) continue ;; esac
-    if [ "$path" = "$audit" ]; then
-      printf 'S %s %s %s %s %s\\n' "$mode" "$owner" "$ids" "$size" "$path"
-    elif [ "$size" -le "$max" ] || [ "$path" = "$state" ] || [ "$path" = "$lock" ]; then
-      printf 'F %s %s %s %s %s\\n' "$mode" "$owner" "$ids" "$size" "$path"
-      set -- "$@" "$path"
-    else
-      printf 'H %s %s %s %s %s\\n' "$mode" "$owner" "$ids" "$size" "$path"
-      sha256sum < "$path"
-    fi
-  done <<LADING_LISTING
-$listing
-LADING_LISTING
-  printf '@@content\\n'
-  if [ "$#" -gt 0 ]; then cat -- "$@" | base64 -w0; fi
-  printf '\\n'
-}
-lading_facts() {
-  lading_objects | { lading_files "$@"; cat; }
-}
-if [ "$volumes" = 1 ]; then
-  { printf '@@volumes\\n'; docker volume ls --quiet 2>/dev/null; } | { lading_facts "$@"; cat; }
-else
-  lading_facts "$@"
-fi
-printf '@@end\\n'
-`;
+export const FACTS_SCRIPT = hostScript("facts.sh");
 
 export interface FactsRequest {
   /** Absolute paths of every managed file on the host. */
