@@ -1,7 +1,8 @@
 // The shared body of every command that talks to hosts: render, connect, gather facts, plan, and
 // (for the applying commands) apply, with progress, a recap and documented exit codes.
 import type { Command } from "commander";
-import { applyPlan } from "../apply/apply.js";
+import { applyPlan, vipHolderOf } from "../apply/apply.js";
+import { buildSchedule } from "../plan/schedule.js";
 import type { HostRecap } from "../apply/events.js";
 import { registrationClusters } from "../apply/registrations.js";
 import { InputError } from "../errors.js";
@@ -135,8 +136,16 @@ function recapOf(host: string, unreachable: boolean): HostRecap {
   return { host, ok: 0, changed: 0, failed: 0, unreachable, skipped: unreachable };
 }
 
-export function planFor(ctx: EngineContext, mode: PlanMode): Plan {
+/** --serial as the rollout takes it: a number of hosts, or a percentage. */
+export function serialOverrideOf(opts: EngineOptions): number | string | undefined {
+  return opts.serial === undefined ? undefined : /%$/.test(opts.serial) ? opts.serial : Number(opts.serial);
+}
+
+/** The plan of the run, with its schedule (asking the VIP's holder only when a vipLast service restarts). */
+export async function planFor(ctx: EngineContext, mode: PlanMode): Promise<Plan> {
   const plan = buildPlan({ desired: ctx.desired, facts: ctx.session.facts, secrets: ctx.project.secrets, mode });
+  const live = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, hostParams: ctx.project.hostParams };
+  plan.schedule = buildSchedule({ plan, desired: ctx.desired, facts: ctx.session.facts, serialOverride: serialOverrideOf(ctx.opts), vipHolder: await vipHolderOf(plan, live) });
   ctx.reporter.emit({ type: "plan", changes: countSteps(plan) });
   return plan;
 }
@@ -165,7 +174,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionComm
       forks: Number(ctx.opts.forks),
       hostParams: ctx.project.hostParams,
       clusters: registrationClusters(ctx.project.enabled, ctx.project.topology),
-      serialOverride: ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
+      serialOverride: serialOverrideOf(ctx.opts),
     });
     ok = res.ok;
     recap = [...res.recap.values()];

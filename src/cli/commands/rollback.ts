@@ -65,7 +65,7 @@ export async function runRollback(ctx: EngineContext, service: string, to: numbe
     ctx.reporter.emit({ type: "warning", host, message: `${service}: back to revision ${rev.rev} (${rev.command}, ${rev.time}): ${svc.containers.map((c) => c.image).join(", ")}` });
   }
   if (pinned.length) await regather(pinned);
-  const plan = planFor(ctx, "reconfigure");
+  const plan = await planFor(ctx, "reconfigure");
   if (dryRun) {
     printPlan(ctx, plan, { diffs: true });
     return EXIT.ok;

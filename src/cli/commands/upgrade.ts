@@ -67,7 +67,8 @@ function slicePlan(plan: Plan, service: string, hosts: string[]): Plan {
     if (!hp) continue;
     out.set(h, { ...hp, pulls: [], services: hp.services.map((s) => (s.service === service ? s : { ...s, steps: [] })) });
   }
-  return { ...plan, hosts: out };
+  // The upgrade orders its services and phases itself: each slice is scheduled by the apply.
+  return { ...plan, hosts: out, schedule: undefined };
 }
 
 function addRecap(into: Map<string, HostRecap>, from: Map<string, HostRecap>): void {
@@ -83,7 +84,7 @@ function addRecap(into: Map<string, HostRecap>, from: Map<string, HostRecap>): v
 export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Promise<number> {
   const gateProblems = versionGateProblems(ctx);
   if (gateProblems.length) throw new InputError(gateProblems);
-  const plan = planFor(ctx, "reconfigure");
+  const plan = await planFor(ctx, "reconfigure");
   if (plan.bootstrap.size) {
     ctx.reporter.emit({ type: "warning", message: `${[...plan.bootstrap.keys()].join(", ")} is not deployed yet: run lading deploy first; nothing was changed` });
     return EXIT.failed;
@@ -103,7 +104,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
   const base = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, secrets: ctx.project.secrets, emit, forks: Number(ctx.opts.forks), state: ctx.hold.state, clusters: registrationClusters(ctx.project.enabled, ctx.project.topology) };
 
   // 1. Every new image on every host before anything changes: one missing image stops the upgrade here.
-  const pullPlan: Plan = { ...plan, hosts: new Map([...plan.hosts].map(([h, hp]) => [h, { ...hp, services: [] }])) };
+  const pullPlan: Plan = { ...plan, hosts: new Map([...plan.hosts].map(([h, hp]) => [h, { ...hp, services: [] }])), schedule: undefined };
   if ([...pullPlan.hosts.values()].some((hp) => hp.pulls.length)) {
     const pulled = await applyPlan({ ...base, plan: pullPlan });
     addRecap(recap, pulled.recap);
