@@ -15,16 +15,17 @@ import { openSession, type Session } from "../engine/session.js";
 import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
+import { countOption } from "./option-parsers.js";
 import { createReporter, type Reporter } from "./reporter.js";
 
 export interface EngineOptions extends DeploymentOptions {
   limit?: string;
   service?: string[];
-  forks: string;
+  forks: number;
   acceptNewHostKeys?: boolean;
   json?: boolean;
   keepGoing?: boolean;
-  serial?: string;
+  serial?: number | `${number}%`;
   breakLock?: boolean;
 }
 
@@ -32,7 +33,7 @@ export function withEngineOptions(cmd: Command): Command {
   return withDeploymentOptions(cmd)
     .option("-l, --limit <pattern>", "only hosts matching the pattern (names, groups, globs, !exclude, &intersection)")
     .option("-s, --service <name...>", "only these services")
-    .option("-f, --forks <n>", "hosts worked on at once", "10")
+    .option("-f, --forks <n>", "hosts worked on at once", countOption("--forks"), 10)
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
@@ -68,8 +69,7 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   const redact = (s: string): string => redactor.redact(s);
   const reporter = await createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
-  const forks = Number(opts.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
+  const forks = opts.forks;
   const session = await openSession(project.inventory, desired, { forks, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
   if (session.unreachable.size) {
     if (!opts.keepGoing) {
@@ -165,7 +165,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionComm
       forks: Number(ctx.opts.forks),
       hostParams: ctx.project.hostParams,
       clusters: registrationClusters(ctx.project.enabled, ctx.project.topology),
-      serialOverride: ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
+      serialOverride: ctx.opts.serial,
     });
     ok = res.ok;
     recap = [...res.recap.values()];
