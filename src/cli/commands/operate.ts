@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import * as docker from "../../docker/commands.js";
 import { containerHealth } from "../../engine/container-health.js";
+import { LISTENERS_ARGV, parseListeners, wildcardListeners } from "../../engine/listeners.js";
 import { evaluatePrechecks, precheckArgv } from "../../engine/prechecks.js";
 import { buildPlan, hasChanges } from "../../plan/plan.js";
 import { formatPlan } from "../../plan/format.js";
@@ -30,6 +31,16 @@ export function register(program: Command): void {
             }
           }
         }
+        // Where the managed services listen: a declared port on every address is a service not as deployed.
+        await Promise.all(
+          [...ctx.desired.hosts.values()].map(async (h) => {
+            const t = ctx.session.transports.get(h.name);
+            if (!t) return;
+            const r = await t.exec(LISTENERS_ARGV, { become: true });
+            if (r.code === 0) problems.push(...wildcardListeners(h, parseListeners(r.stdout)));
+            else notes.push(`${h.name}: listening sockets not checked (ss: ${(r.stderr.trim() || `exit ${r.code}`).split("\n")[0]})`);
+          }),
+        );
         // A whole Galera cluster down needs recovery, not a deploy.
         const galera = new Map<string, { down: number; total: number }>();
         for (const [host, h] of ctx.desired.hosts)
