@@ -1,6 +1,7 @@
 // Prechecks: is each host ready for a deploy? One command per host gathers what they need.
 import type { DesiredHost } from "../render/desired.js";
 import type { HostFacts } from "../facts/parse.js";
+import { parseListeners, wildcardListeners } from "./listeners.js";
 
 export const PRECHECK_SCRIPT = `
 printf '@@engine\\n'; docker version --format '{{.Server.Version}}' 2>/dev/null || printf 'NONE\\n'
@@ -72,5 +73,9 @@ export function evaluatePrechecks(output: string, host: DesiredHost, facts: Host
     }
   }
   out.push({ check: "ports", ok: clashes.length === 0, detail: clashes.length ? `already in use: ${clashes.join(", ")}` : "free" });
+
+  // A managed service that runs but listens on every address, where its role binds the host's address.
+  const wild = wildcardListeners(host, parseListeners((s.get("listen") ?? []).map((a) => `- - - ${a}`).join("\n")));
+  out.push({ check: "bind", ok: wild.length === 0, detail: wild.length ? wild.map((w) => w.replace(`${host.name}: `, "")).join("; ") : `declared ports on ${host.address} only` });
   return out;
 }
