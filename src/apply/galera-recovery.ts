@@ -12,6 +12,7 @@ import type { Transport } from "../transport/index.js";
 import type { Emit } from "./events.js";
 import { gate, mustExec } from "./apply.js";
 import { checkGate, readGaleraStatus } from "./gates.js";
+import { hostScript } from "../host-scripts/index.js";
 
 /** Where the mariadb image keeps its data (galera.cnf: datadir). */
 export const GALERA_DATADIR = "/var/lib/mysql";
@@ -90,12 +91,12 @@ export async function readPosition(m: GaleraMember): Promise<MemberPosition> {
 }
 
 // mysqld (user mysql) rewrites grastate.dat on start and stop: it must stay the mysql user's file.
-const SET_GRASTATE = 'sed -i -e "s/^seqno:.*/seqno:   $1/" -e "s/^safe_to_bootstrap:.*/safe_to_bootstrap: $2/" "$0" && chown mysql:mysql "$0"';
+const SET_GRASTATE = hostScript("set-grastate.sh");
 
 /** Writes the position and the bootstrap flag into grastate.dat (only the chosen node gets 1). */
 async function writeGrastate(m: GaleraMember, seqno: number, safeToBootstrap: boolean): Promise<void> {
   const c = m.service.containers[0]!;
-  await mustExec(m.transport, onVolumes(c, ["-c", SET_GRASTATE, `${GALERA_DATADIR}/grastate.dat`, String(seqno), safeToBootstrap ? "1" : "0"], "sh"));
+  await mustExec(m.transport, onVolumes(c, ["-c", SET_GRASTATE, "lading-set-grastate", `${GALERA_DATADIR}/grastate.dat`, String(seqno), safeToBootstrap ? "1" : "0"], "sh"));
 }
 
 /** The service's files that are missing on the member or differ from the desired ones (content or mode). */

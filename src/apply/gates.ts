@@ -5,15 +5,11 @@ import { parseInspectedContainers, type ContainerFact } from "../facts/parse.js"
 import type { Gate } from "../generated/role.js";
 import type { DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
+import { hostScript } from "../host-scripts/index.js";
 import { parseDuration } from "./duration.js";
 
-/** Sends GET $2 to $0:$1 and prints the status line. */
-const HTTP_PROBE = 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$2" "$0" >&3 && head -n 1 <&3';
-
-/** HAProxy's stats as CSV, from its admin socket inside the container. */
-const HAPROXY_SHOW_STAT = 'echo "show stat" | socat -t 2 stdio "unix-connect:$0"';
-/** Sends one admin command ($1) to the socket ($0); HAProxy answers an empty line on success. */
-const HAPROXY_COMMAND = 'echo "$1" | socat -t 2 stdio "unix-connect:$0"';
+/** One command to HAProxy's admin socket inside its container (src/host-scripts/haproxy-admin.sh). */
+const haproxyAdminArgv = (socket: string, command: string): string[] => ["sh", "-c", hostScript("haproxy-admin.sh"), "lading-haproxy-admin", socket, command];
 export const DEFAULT_HAPROXY_SOCKET = "/run/haproxy/admin.sock";
 
 export interface GateResult {
@@ -108,12 +104,12 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       }
     }
     case "tcp": {
-      const r = await t.exec(["timeout", "3", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1"', ctx.address, String(g.port)]);
+      const r = await t.exec(["timeout", "3", "bash", "-c", hostScript("tcp-probe.bash"), "lading-tcp-probe", ctx.address, String(g.port)]);
       return { ok: r.code === 0, detail: r.code === 0 ? `port ${g.port} open` : `port ${g.port} closed` };
     }
     case "http": {
       // Probed from the host itself with bash's /dev/tcp, so hosts need no HTTP client installed.
-      const r = await t.exec(["timeout", "3", "bash", "-c", HTTP_PROBE, ctx.address, String(g.port), g.path]);
+      const r = await t.exec(["timeout", "3", "bash", "-c", hostScript("http-probe.bash"), "lading-http-probe", ctx.address, String(g.port), g.path]);
       const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(r.stdout)?.[1] ?? 0);
       const want = g.status ?? 200;
       return { ok: code === want, detail: `GET ${g.path}: ${code || "no answer"}` };
@@ -237,7 +233,7 @@ export function parseHaproxyStat(csv: string): HaproxyStatRow[] {
 
 /** The stats rows of a running HAProxy, or undefined when its admin socket does not answer. */
 export async function haproxyStat(t: Transport, container: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<HaproxyStatRow[] | undefined> {
-  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_SHOW_STAT, socket]), { become: true });
+  const r = await t.exec(docker.exec(container, haproxyAdminArgv(socket, "show stat")), { become: true });
   if (r.code !== 0) return undefined;
   const rows = parseHaproxyStat(r.stdout);
   return rows.length ? rows : undefined;
@@ -251,7 +247,7 @@ export async function haproxyBackendsUp(t: Transport, container: string, socket?
 
 /** Runs one command on HAProxy's admin socket (e.g. "set server mariadb/lab1 state maint"). */
 export async function haproxyCommand(t: Transport, container: string, command: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<{ ok: boolean; answer: string }> {
-  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_COMMAND, socket, command]), { become: true });
+  const r = await t.exec(docker.exec(container, haproxyAdminArgv(socket, command)), { become: true });
   const answer = r.stdout.trim();
   return { ok: r.code === 0 && answer === "", answer: answer || r.stderr.trim() };
 }

@@ -63,7 +63,7 @@ describe("Galera recovery", function () {
     const events: RunEvent[] = [];
     const res = await recoverGalera(members, (e) => events.push(e));
     assert.equal(res.bootstrapHost, "lab2");
-    const a = actions(log).map((l) => l.replace(/ lading\/mariadb:1\.0 .*| --label .*/, ""));
+    const a = actions(log).map((l) => l.replace(/ lading\/mariadb:1\.0 .*| --label .*/s, ""));
     assert.deepEqual(a, [
       "lab1: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
       "lab2: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
