@@ -16,16 +16,17 @@ import { openSession, type Session } from "../engine/session.js";
 import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
+import { countOption } from "./option-parsers.js";
 import { createReporter, type Reporter } from "./reporter.js";
 
 export interface EngineOptions extends DeploymentOptions {
   limit?: string;
   service?: string[];
-  forks: string;
+  forks: number;
   acceptNewHostKeys?: boolean;
   json?: boolean;
   keepGoing?: boolean;
-  serial?: string;
+  serial?: number | `${number}%`;
   breakLock?: boolean;
 }
 
@@ -33,7 +34,7 @@ export function withEngineOptions(cmd: Command): Command {
   return withDeploymentOptions(cmd)
     .option("-l, --limit <pattern>", "only hosts matching the pattern (names, groups, globs, !exclude, &intersection)")
     .option("-s, --service <name...>", "only these services")
-    .option("-f, --forks <n>", "hosts worked on at once", "10")
+    .option("-f, --forks <n>", "hosts worked on at once", countOption("--forks"), 10)
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
@@ -69,8 +70,7 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   const redact = (s: string): string => redactor.redact(s);
   const reporter = await createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
-  const forks = Number(opts.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
+  const forks = opts.forks;
   const session = await openSession(project.inventory, desired, { forks, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
   if (session.unreachable.size) {
     if (!opts.keepGoing) {
@@ -136,16 +136,11 @@ function recapOf(host: string, unreachable: boolean): HostRecap {
   return { host, ok: 0, changed: 0, failed: 0, unreachable, skipped: unreachable };
 }
 
-/** --serial as the rollout takes it: a number of hosts, or a percentage. */
-export function serialOverrideOf(opts: EngineOptions): number | string | undefined {
-  return opts.serial === undefined ? undefined : /%$/.test(opts.serial) ? opts.serial : Number(opts.serial);
-}
-
 /** The plan of the run, with its schedule (asking the VIP's holder only when a vipLast service restarts). */
 export async function planFor(ctx: EngineContext, mode: PlanMode): Promise<Plan> {
   const plan = buildPlan({ desired: ctx.desired, facts: ctx.session.facts, secrets: ctx.project.secrets, mode });
   const live = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, hostParams: ctx.project.hostParams };
-  plan.schedule = buildSchedule({ plan, desired: ctx.desired, facts: ctx.session.facts, serialOverride: serialOverrideOf(ctx.opts), vipHolder: await vipHolderOf(plan, live) });
+  plan.schedule = buildSchedule({ plan, desired: ctx.desired, facts: ctx.session.facts, serialOverride: ctx.opts.serial, vipHolder: await vipHolderOf(plan, live) });
   ctx.reporter.emit({ type: "plan", changes: countSteps(plan) });
   return plan;
 }
@@ -174,7 +169,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionComm
       forks: Number(ctx.opts.forks),
       hostParams: ctx.project.hostParams,
       clusters: registrationClusters(ctx.project.enabled, ctx.project.topology),
-      serialOverride: serialOverrideOf(ctx.opts),
+      serialOverride: ctx.opts.serial,
     });
     ok = res.ok;
     recap = [...res.recap.values()];

@@ -2,6 +2,7 @@
 import type { DesiredHost } from "../render/desired.js";
 import type { HostFacts } from "../facts/parse.js";
 import { hostScript } from "../host-scripts/index.js";
+import { parseListeners, wildcardListeners } from "./listeners.js";
 
 export const PRECHECK_SCRIPT = hostScript("prechecks.sh");
 
@@ -66,5 +67,9 @@ export function evaluatePrechecks(output: string, host: DesiredHost, facts: Host
     }
   }
   out.push({ check: "ports", ok: clashes.length === 0, detail: clashes.length ? `already in use: ${clashes.join(", ")}` : "free" });
+
+  // A managed service that runs but listens on every address, where its role binds the host's address.
+  const wild = wildcardListeners(host, parseListeners((s.get("listen") ?? []).map((a) => `- - - ${a}`).join("\n")));
+  out.push({ check: "bind", ok: wild.length === 0, detail: wild.length ? wild.map((w) => w.replace(`${host.name}: `, "")).join("; ") : `declared ports on ${host.address} only` });
   return out;
 }

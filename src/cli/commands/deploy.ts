@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { hasChanges } from "../../plan/plan.js";
 import { EXIT } from "../exit-codes.js";
+import { batchOption } from "../option-parsers.js";
 import { applyAndRecap, planFor, printPlan, withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
 export function register(program: Command): void {
@@ -26,7 +27,7 @@ export function register(program: Command): void {
   for (const [name, description, mode] of applying) {
     withEngineOptions(program.command(name))
       .description(description)
-      .option("--serial <n>", "batch size for every service this run (number or percentage)")
+      .option("--serial <n>", "batch size for every service this run (number or percentage)", batchOption("--serial"))
       .action((opts: EngineOptions) =>
         withEngine(name, opts, async (ctx) => {
           const plan = await planFor(ctx, mode);

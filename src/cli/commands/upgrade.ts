@@ -13,6 +13,7 @@ import type { DesiredService } from "../../render/desired.js";
 import { revisionFromRunning } from "../../lifecycle/revisions.js";
 import { applySets, hookArgv, phasesOf, tagOf, versionGateProblem } from "../../lifecycle/upgrade.js";
 import { parseDuration } from "../../apply/duration.js";
+import { batchOption } from "../option-parsers.js";
 import { EXIT } from "../exit-codes.js";
 import { lockForChanges, planFor, recordRunRevisions, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
@@ -24,7 +25,7 @@ export function register(program: Command): void {
   withEngineOptions(program.command("upgrade"))
     .description("roll out a new release of images (set in globals.yml or with --set): pull everywhere first, version gates, phases, hooks, rolling or offline")
     .option("--set <key=value...>", "parameter values for this release (e.g. webapp_tag=1.1), above every other source")
-    .option("--serial <n>", "batch size for every service this run (number or percentage)")
+    .option("--serial <n>", "batch size for every service this run (number or percentage)", batchOption("--serial"))
     .action((opts: UpgradeOptions) =>
       withEngine("upgrade", opts, (ctx) => runUpgrade(ctx, opts), (project) => {
         if (opts.set?.length) applySets(project, opts.set);
@@ -145,7 +146,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
       const res = await applyPlan({
         ...base,
         plan: slicePlan(plan, service, hosts),
-        serialOverride: def.strategy === "offline" ? "100%" : ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
+        serialOverride: def.strategy === "offline" ? "100%" : ctx.opts.serial,
       });
       addRecap(recap, res.recap);
       if (!res.ok) return finish(false);
