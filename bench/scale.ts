@@ -44,15 +44,20 @@ const { values: opt } = parseArgs({
     hosts: { type: "string", default: "1000" },
     // Sizes that are only loaded, validated and rendered (no SSH).
     "render-only": { type: "string", default: "" },
+    // Sizes at which only the no-op reconfigure runs over SSH (no plan, no floor): for the largest fleets.
+    "noop-only": { type: "string", default: "" },
     forks: { type: "string", default: String(DEFAULT_FORKS) },
     "change-at": { type: "string", default: "" },
     "lading-node-args": { type: "string", default: "" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
+    // openssh (default): one sshd; ssh2: bench/scale/ssh2-server.ts (for 5000 hosts: sshd needs ~4 MB per open connection).
+    server: { type: "string", default: "openssh" },
   },
 });
 const renderOnly = new Set(opt["render-only"]!.split(",").filter(Boolean).map(Number));
-const sizes = [...new Set([...opt.hosts!.split(",").map(Number), ...renderOnly])].sort((a, b) => a - b);
+const noopOnly = new Set(opt["noop-only"]!.split(",").filter(Boolean).map(Number));
+const sizes = [...new Set([...opt.hosts!.split(",").map(Number), ...renderOnly, ...noopOnly])].sort((a, b) => a - b);
 const forks = Number(opt.forks);
 const changeAt = new Set(opt["change-at"]!.split(",").filter(Boolean).map(Number));
 const nodeArgs = opt["lading-node-args"]!.split(" ").filter(Boolean);
@@ -105,7 +110,9 @@ async function startSshd(work: string): Promise<Sshd> {
     "mount -t tmpfs -o mode=0755 tmpfs /run",
     "mkdir -p /run/sshd && touch /run/docker.sock",
     `mount --bind "${labRun}/docker.sock" /run/docker.sock`,
-    `exec /usr/sbin/sshd -D -e -f "${config}" 2>>"${log}"`,
+    opt.server === "ssh2"
+      ? `exec "${process.execPath}" "${join(packageRoot, "dist", "bench", "scale", "ssh2-server.js")}" "${hostKey}" "${key}.pub" ${port} 2>>"${log}"`
+      : `exec /usr/sbin/sshd -D -e -f "${config}" 2>>"${log}"`,
   ].join("\n");
   const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
@@ -292,11 +299,11 @@ async function main(): Promise<void> {
         results.push({ hosts: n, render, plan: "not run at this size", noop: "not run at this size", floor: undefined, change: "not run at this size" });
         continue;
       }
-      const plan = await runLading(dir, "plan", n);
+      const plan = noopOnly.has(n) ? "not run at this size" : await runLading(dir, "plan", n);
       say(`N=${n} plan: ${JSON.stringify(plan)}`);
       const noop = await runLading(dir, "reconfigure", n);
       say(`N=${n} no-op reconfigure: ${JSON.stringify(noop)}`);
-      const floor = runFloor(sshd, knownHosts, hosts);
+      const floor = noopOnly.has(n) ? undefined : runFloor(sshd, knownHosts, hosts);
       say(`N=${n} floor: ${JSON.stringify(floor)}`);
       let change: LadingRun | string = "not run at this size";
       if (changeAt.has(n)) {
@@ -318,14 +325,17 @@ async function main(): Promise<void> {
       sshd.process.kill("SIGTERM");
       removeContainers();
       rmSync(work, { recursive: true, force: true });
-    } else say(`kept ${work} and sshd (pid ${sshd.process.pid})`);
+    } else {
+      sshd.process.unref();
+      say(`kept ${work}, the containers, and sshd (unshare pid ${sshd.process.pid}, port ${sshd.port})`);
+    }
   }
   report(results);
 }
 
 function report(results: SizeResult[]): void {
   const rows = [
-    `lading on N hosts (distinct inventory entries, one sshd on loopback, one engine), --forks ${forks}, --max-handshakes ${DEFAULT_MAX_HANDSHAKES}; floor: ssh2 connect + \`true\` per host with the same bounds.`,
+    `lading on N hosts (distinct inventory entries, one ${opt.server === "ssh2" ? "ssh2.Server process" : "OpenSSH sshd"} on loopback, one engine), --forks ${forks}, --max-handshakes ${DEFAULT_MAX_HANDSHAKES}; floor: ssh2 connect + \`true\` per host with the same bounds.`,
     "",
     "| N | run | wall s | CPU s | peak RSS MB | CPU ms/host | RSS KB/host | handshakes/s | render/connect/facts/plan/close s | lost |",
     "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|",
@@ -353,7 +363,7 @@ function report(results: SizeResult[]): void {
   const date = new Date().toISOString().slice(0, 10);
   const out = opt.out ?? join(packageRoot, "bench", "results", `scale-${date}.json`);
   mkdirSync(join(out, ".."), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, forks, results, table }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, server: opt.server, forks, results, table }, null, 2)}\n`);
   say(`results in ${out}`);
 }
 
