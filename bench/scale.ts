@@ -124,6 +124,15 @@ async function startSshd(work: string): Promise<Sshd> {
   throw new Error(`sshd did not come up on port ${port}: ${readFileSync(log, "utf8").slice(-2000)}`);
 }
 
+/** Connections sshd dropped past MaxStartups so far (it logs each one at LogLevel INFO). */
+function sshdDrops(sshd: Sshd): number {
+  try {
+    return (readFileSync(sshd.log, "utf8").match(/past MaxStartups/g) ?? []).length;
+  } catch {
+    return 0;
+  }
+}
+
 function writeKnownHosts(file: string, hosts: readonly ScaleHost[], sshd: Sshd): void {
   const [type, base64] = sshd.hostPublic.split(" ");
   writeFileSync(file, hosts.map((h) => `[${h.address}]:${sshd.port} ${type} ${base64}\n`).join(""));
@@ -300,12 +309,16 @@ async function main(): Promise<void> {
         results.push({ hosts: n, render, plan: "not run at this size", noop: "not run at this size", floor: undefined, change: "not run at this size" });
         continue;
       }
+      const drops0 = sshdDrops(sshd);
       const plan = noopOnly.has(n) ? "not run at this size" : await runLading(dir, "plan", n);
       say(`N=${n} plan: ${JSON.stringify(plan)}`);
       const noop = await runLading(dir, "reconfigure", n);
       say(`N=${n} no-op reconfigure: ${JSON.stringify(noop)}`);
+      const drops1 = sshdDrops(sshd);
       const floor = noopOnly.has(n) ? undefined : runFloor(sshd, knownHosts, hosts);
       say(`N=${n} floor: ${JSON.stringify(floor)}`);
+      const drops2 = sshdDrops(sshd);
+      say(`N=${n} sshd dropped ${drops1 - drops0} connection(s) past MaxStartups during lading's runs, ${drops2 - drops1} during the floor's`);
       let change: LadingRun | string = "not run at this size";
       if (changeAt.has(n)) {
         writeSshGlobals(dir, configDir, { scale1: 2 });
@@ -314,7 +327,7 @@ async function main(): Promise<void> {
         writeSshGlobals(dir, configDir, {});
         await runLading(seedDir, "reconfigure", 1); // back to generation 1 for the next size
       }
-      results.push({ hosts: n, forks, maxHandshakes: DEFAULT_MAX_HANDSHAKES, render, plan, noop, floor, change });
+      results.push({ hosts: n, forks, maxHandshakes: DEFAULT_MAX_HANDSHAKES, render, plan, noop, floor, change, sshdDropsLading: drops1 - drops0, sshdDropsFloor: drops2 - drops1 });
     }
   } finally {
     if (!opt.keep) {
@@ -352,6 +365,7 @@ function report(results: SizeResult[]): void {
       rows.push(`| ${n} | ${label} | ${x.wallS.toFixed(2)} | ${x.cpuS.toFixed(2)} | ${x.maxRssMb.toFixed(0)} | ${((x.cpuS * 1000) / n).toFixed(2)} | ${((x.maxRssMb * 1024) / n).toFixed(0)} | ${x.handshakesPerS.toFixed(0)} | ${phases} | ${x.lost} |`);
     }
     const f = r.floor as FloorRun | undefined;
+    if (r.sshdDropsLading !== undefined) rows.push(`| ${n} | sshd: connections dropped past MaxStartups (lading / floor) | ${String(r.sshdDropsLading)} / ${String(r.sshdDropsFloor)} | | | | | | | |`);
     if (f) rows.push(`| ${n} | floor (ssh2 connect + true) | ${f.wallS.toFixed(2)} | ${f.cpuS.toFixed(2)} | ${f.maxRssMb.toFixed(0)} | ${((f.cpuS * 1000) / n).toFixed(2)} | ${((f.maxRssMb * 1024) / n).toFixed(0)} | ${f.handshakesPerS.toFixed(0)} | | ${f.failed} |`);
   }
   const table = `${rows.join("\n")}\n`;
