@@ -49,6 +49,8 @@ const { values: opt } = parseArgs({
     forks: { type: "string", default: String(DEFAULT_FORKS) },
     "change-at": { type: "string", default: "" },
     "lading-node-args": { type: "string", default: "" },
+    // Extra options of every lading run, e.g. --lading-args="--max-handshakes 100" to see what sshd drops without the bound.
+    "lading-args": { type: "string", default: "" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
     // openssh (default): one sshd; ssh2: bench/scale/ssh2-server.ts (for 5000 hosts: sshd needs ~4 MB per open connection).
@@ -61,6 +63,7 @@ const sizes = [...new Set([...opt.hosts!.split(",").map(Number), ...renderOnly, 
 const forks = Number(opt.forks);
 const changeAt = new Set(opt["change-at"]!.split(",").filter(Boolean).map(Number));
 const nodeArgs = opt["lading-node-args"]!.split(" ").filter(Boolean);
+const ladingArgs = opt["lading-args"]!.split(" ").filter(Boolean);
 
 function run(cmd: string, args: string[], input?: string): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", input, maxBuffer: 1 << 28 });
@@ -166,7 +169,7 @@ interface LadingRun {
 
 /** `lading <command> --json` under /usr/bin/time; every event line stamped when it arrives. */
 async function runLading(dir: string, command: string, hosts: number, extra: string[] = []): Promise<LadingRun> {
-  const argv = ["-f", "TIME %U %S %M", process.execPath, ...nodeArgs, join(packageRoot, "bin", "lading.js"), command, "-d", dir, "--json", "-f", String(forks), ...extra];
+  const argv = ["-f", "TIME %U %S %M", process.execPath, ...nodeArgs, join(packageRoot, "bin", "lading.js"), command, "-d", dir, "--json", "-f", String(forks), ...ladingArgs, ...extra];
   const t0 = performance.now();
   const child = spawn("/usr/bin/time", argv, { stdio: ["ignore", "pipe", "pipe"] });
   const stamps = { runStart: 0, lastConnect: 0, lastFacts: 0, recap: 0, last: 0 };
