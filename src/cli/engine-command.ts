@@ -13,6 +13,7 @@ import type { DesiredState } from "../render/desired.js";
 import { secretStrings } from "../render/render.js";
 import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
+import { DEFAULT_MAX_HANDSHAKES } from "../transport/index.js";
 import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
@@ -23,6 +24,7 @@ export interface EngineOptions extends DeploymentOptions {
   limit?: string;
   service?: string[];
   forks: number;
+  maxHandshakes?: number;
   acceptNewHostKeys?: boolean;
   json?: boolean;
   keepGoing?: boolean;
@@ -35,6 +37,7 @@ export function withEngineOptions(cmd: Command): Command {
     .option("-l, --limit <pattern>", "only hosts matching the pattern (names, groups, globs, !exclude, &intersection)")
     .option("-s, --service <name...>", "only these services")
     .option("-f, --forks <n>", "hosts worked on at once", countOption("--forks"), 10)
+    .option("--max-handshakes <n>", "SSH connections being opened at once (below sshd's MaxStartups, 10, which drops the rest)", countOption("--max-handshakes"), DEFAULT_MAX_HANDSHAKES)
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
@@ -71,7 +74,8 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   const reporter = await createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
   const forks = opts.forks;
-  const session = await openSession(project.inventory, desired, { forks, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
+  const maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+  const session = await openSession(project.inventory, desired, { forks, maxHandshakes, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
   if (session.unreachable.size) {
     if (!opts.keepGoing) {
       const recap = [...desired.hosts.keys()].map((h) => recapOf(h, session.unreachable.has(h)));

@@ -5,10 +5,12 @@ import type { HostFacts } from "../facts/parse.js";
 import type { Inventory } from "../inventory/index.js";
 import type { Emit } from "../apply/events.js";
 import type { DesiredState } from "../render/desired.js";
-import { ConnectionPool, type ConnectOptions, type SshTarget, type Transport } from "../transport/index.js";
+import { ConnectionPool, forEachHost, type ConnectOptions, type SshTarget, type Transport } from "../transport/index.js";
 
 export interface SessionOptions {
   forks: number;
+  /** SSH handshakes under way at once (ConnectOptions.maxHandshakes). */
+  maxHandshakes?: number;
   acceptNewHostKeys?: boolean;
   connectTimeoutMs?: number;
   /** Facts include the engine's volumes (one more docker call per host; destroy needs them). Default true. */
@@ -43,7 +45,7 @@ export async function openSession(inventory: Inventory, desired: DesiredState, o
     const h = inventory.hosts.get(name)!;
     return { name, address: h.address, port: h.port, user: h.user, key: h.key, knownHosts: h.knownHosts, connection: h.connection, become: h.become };
   });
-  const connectOpts: ConnectOptions = { acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000 };
+  const connectOpts: ConnectOptions = { acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, maxHandshakes: opts.maxHandshakes };
   const started = Date.now();
   const pool = new ConnectionPool(connectOpts, opts.forks);
   const { transports, failures } = await pool.openAll(targets);
@@ -57,18 +59,18 @@ export async function openSession(inventory: Inventory, desired: DesiredState, o
     } else opts.emit({ type: "connect", host: name, ok: true, ms: Date.now() - started });
   }
   const facts = new Map<string, HostFacts>();
-  await Promise.all(
-    [...transports].map(async ([name, t]) => {
-      const t0 = Date.now();
-      try {
-        facts.set(name, await gatherFacts(t, factsRequestOf(desired, name, opts.volumes ?? true)));
-        opts.emit({ type: "facts", host: name, ms: Date.now() - t0 });
-      } catch (err) {
-        unreachable.set(name, err instanceof HostError ? err.message : String(err));
-        opts.emit({ type: "connect", host: name, ok: false, error: String(err instanceof Error ? err.message : err), ms: Date.now() - t0 });
-      }
-    }),
-  );
+  // --forks bounds the hosts worked on at once here too: 5000 facts scripts at once would load every host's
+  // engine (and the controller) at the same moment for no gain.
+  await forEachHost([...transports], opts.forks, async ([name, t]) => {
+    const t0 = Date.now();
+    try {
+      facts.set(name, await gatherFacts(t, factsRequestOf(desired, name, opts.volumes ?? true)));
+      opts.emit({ type: "facts", host: name, ms: Date.now() - t0 });
+    } catch (err) {
+      unreachable.set(name, err instanceof HostError ? err.message : String(err));
+      opts.emit({ type: "connect", host: name, ok: false, error: String(err instanceof Error ? err.message : err), ms: Date.now() - t0 });
+    }
+  });
   return {
     transports,
     unreachable,

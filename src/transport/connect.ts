@@ -1,6 +1,7 @@
 // Opens the transport for one target: local, direct SSH, or SSH through ProxyJump bastions.
 import type { Client } from "ssh2";
 import { HostError } from "../errors.js";
+import type { HandshakeLimiter } from "./handshake-limiter.js";
 import { LocalTransport } from "./local-transport.js";
 import { readSshConfig, resolveSshSettings, type SshSettings } from "./ssh-settings.js";
 import { forwardThrough, openSshClient, SshTransport } from "./ssh-transport.js";
@@ -14,7 +15,7 @@ export class JumpConnections {
   private readonly clients = new Map<string, Promise<Client>>();
 
   /** The connection to the last hop of `chain`, opening the hops before it as needed. */
-  through(chain: readonly SshSettings[], opts: ConnectOptions): Promise<Client> | undefined {
+  through(chain: readonly SshSettings[], opts: ConnectOptions, limiter?: HandshakeLimiter): Promise<Client> | undefined {
     let previous: Promise<Client> | undefined;
     let key = "";
     for (const hop of chain) {
@@ -23,8 +24,8 @@ export class JumpConnections {
       if (!opened) {
         const via = previous;
         opened = (async () => {
-          const sock = via ? await forwardThrough(await via, hop.name, hop.hostname, hop.port, hop.connectTimeoutMs) : undefined;
-          return openSshClient(hop, { acceptNewHostKeys: opts.acceptNewHostKeys, label: `bastion ${hop.name}`, sock });
+          const openSock = via ? async () => forwardThrough(await via, hop.name, hop.hostname, hop.port, hop.connectTimeoutMs) : undefined;
+          return openSshClient(hop, { acceptNewHostKeys: opts.acceptNewHostKeys, label: `bastion ${hop.name}`, openSock, limiter });
         })();
         // A failed hop is not cached: the next host may try again.
         opened.catch(() => this.clients.delete(key));
@@ -50,9 +51,10 @@ export class JumpConnections {
 
 /**
  * Opens the transport of `target`. Rejects with HostError when the host cannot be reached, its host key
- * is refused or authentication fails. Pass `jumps` to share bastion connections between hosts.
+ * is refused or authentication fails. Pass `jumps` to share bastion connections between hosts, and
+ * `limiter` to share one bound on the handshakes under way (without it, this connection has its own).
  */
-export async function connect(target: SshTarget, opts: ConnectOptions = {}, jumps?: JumpConnections): Promise<Transport> {
+export async function connect(target: SshTarget, opts: ConnectOptions = {}, jumps?: JumpConnections, limiter?: HandshakeLimiter): Promise<Transport> {
   if (target.connection === "local") {
     return new LocalTransport({ host: target.name, become: target.become, commandTimeoutMs: opts.commandTimeoutMs });
   }
@@ -65,13 +67,14 @@ export async function connect(target: SshTarget, opts: ConnectOptions = {}, jump
   const ownJumps = jumps ? undefined : new JumpConnections();
   const sharedJumps = jumps ?? ownJumps!;
   try {
-    const bastion = sharedJumps.through(settings.jumps, opts);
-    const sock = bastion
-      ? await forwardThrough(await bastion, target.name, settings.hostname, settings.port, settings.connectTimeoutMs)
+    const bastion = sharedJumps.through(settings.jumps, opts, limiter);
+    const openSock = bastion
+      ? async () => forwardThrough(await bastion, target.name, settings.hostname, settings.port, settings.connectTimeoutMs)
       : undefined;
-    const client = await openSshClient(settings, { acceptNewHostKeys: opts.acceptNewHostKeys, label: target.name, sock });
+    const client = await openSshClient(settings, { acceptNewHostKeys: opts.acceptNewHostKeys, label: target.name, openSock, limiter });
     return new SshTransport(client, {
       host: target.name,
+      hostname: settings.hostname,
       user: settings.user,
       become: target.become,
       commandTimeoutMs: opts.commandTimeoutMs,

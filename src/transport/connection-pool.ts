@@ -1,7 +1,9 @@
-// One connection per host for a whole run, opened with bounded parallelism (`--forks`).
+// One connection per host for a whole run, opened with bounded parallelism (`--forks`), with at most
+// ConnectOptions.maxHandshakes of them in their handshake at once (src/transport/handshake-limiter.ts).
 import pLimit from "p-limit";
 import { HostError } from "../errors.js";
 import { connect, JumpConnections } from "./connect.js";
+import { HandshakeLimiter } from "./handshake-limiter.js";
 import type { ConnectOptions, SshTarget, Transport } from "./transport.js";
 
 export const DEFAULT_FORKS = 10;
@@ -24,11 +26,14 @@ export class ConnectionPool {
   private readonly opts: ConnectOptions;
   private readonly forks: number;
   private readonly jumps = new JumpConnections();
+  /** One bound on the handshakes under way for the whole run, whatever --forks is. */
+  readonly handshakes: HandshakeLimiter;
   private readonly transports = new Map<string, Transport>();
 
   constructor(opts: ConnectOptions = {}, forks: number = DEFAULT_FORKS) {
     this.opts = opts;
     this.forks = forks;
+    this.handshakes = new HandshakeLimiter({ maxHandshakes: opts.maxHandshakes });
   }
 
   /**
@@ -38,7 +43,7 @@ export class ConnectionPool {
   async openAll(targets: readonly SshTarget[]): Promise<{ transports: Map<string, Transport>; failures: ConnectionFailure[] }> {
     const failures: ConnectionFailure[] = [];
     const missing = targets.filter((t) => !this.transports.has(t.name));
-    const results = await forEachHost(missing, this.forks, (target) => connect(target, this.opts, this.jumps));
+    const results = await forEachHost(missing, this.forks, (target) => connect(target, this.opts, this.jumps, this.handshakes));
     results.forEach((result, index) => {
       const target = missing[index]!;
       if (result.status === "fulfilled") {

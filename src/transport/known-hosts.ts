@@ -2,7 +2,7 @@
 // `[host]:port` for ports other than 22), `@revoked` markers, and appending accepted keys.
 // `@cert-authority` lines are skipped: ssh2 does not verify host certificates, so they never vouch for a key.
 import { createHash, createHmac } from "node:crypto";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 
 export interface KnownHostEntry {
@@ -56,25 +56,96 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   return entries;
 }
 
-/** Reads every file that exists; missing files are simply empty. */
+/** Parsed files by path, kept while the file's size and modification time stay the same. */
+const parsedFiles = new Map<string, { mtimeMs: number; size: number; entries: KnownHostEntry[] }>();
+
+/**
+ * Reads every file that exists; missing files are simply empty. A file already read and not changed since is
+ * not parsed again: a run opens one connection per host, and a 5000-line known_hosts parsed 5000 times is
+ * most of what connecting costs the controller.
+ */
 export async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
   const all: KnownHostEntry[] = [];
   for (const file of files) {
-    let text: string;
+    let info: { mtimeMs: number; size: number };
     try {
-      text = await readFile(file, "utf8");
+      info = await stat(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw err;
     }
-    all.push(...parseKnownHosts(text, file));
+    let cached = parsedFiles.get(file);
+    if (!cached || cached.mtimeMs !== info.mtimeMs || cached.size !== info.size) {
+      let text: string;
+      try {
+        text = await readFile(file, "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw err;
+      }
+      cached = { mtimeMs: info.mtimeMs, size: Buffer.byteLength(text), entries: parseKnownHosts(text, file) };
+      // A file written while being read: its size differs from the stat, so it is read again next time.
+      parsedFiles.set(file, cached);
+    }
+    if (files.length === 1) return cached.entries; // the same array each time, so that its index is reused
+    all.push(...cached.entries);
   }
   return all;
 }
 
+/**
+ * The entries that may name a host, found without testing every line: entries whose host field holds only
+ * literal names are filed under each name; the others (wildcards, negations, hashed names) are tested one
+ * by one. Built once per entries array.
+ */
+interface EntryIndex {
+  byName: Map<string, number[]>;
+  patterned: number[];
+  revoked: KnownHostEntry[];
+}
+
+const indexes = new WeakMap<readonly KnownHostEntry[], EntryIndex>();
+
+function indexOf(entries: readonly KnownHostEntry[]): EntryIndex {
+  let index = indexes.get(entries);
+  if (index) return index;
+  index = { byName: new Map(), patterned: [], revoked: [] };
+  entries.forEach((e, i) => {
+    if (e.marker === "revoked") index!.revoked.push(e);
+    const patterns = e.hosts.split(",");
+    if (patterns.some((p) => p.startsWith("|") || p.startsWith("!") || /[*?]/.test(p))) {
+      index!.patterned.push(i);
+      return;
+    }
+    for (const name of new Set(patterns.map((p) => p.toLowerCase()))) {
+      const list = index!.byName.get(name);
+      if (list) list.push(i);
+      else index!.byName.set(name, [i]);
+    }
+  });
+  indexes.set(entries, index);
+  return index;
+}
+
+/** The entries whose host field names `name`, markers included, in file order. */
+function entriesNaming(entries: readonly KnownHostEntry[], name: string): KnownHostEntry[] {
+  const index = indexOf(entries);
+  const literal = index.byName.get(name.toLowerCase()) ?? [];
+  const patterned = index.patterned.filter((i) => hostFieldMatches(entries[i]!.hosts, name));
+  const positions = patterned.length === 0 ? literal : [...literal, ...patterned].sort((a, b) => a - b);
+  return positions.map((i) => entries[i]!);
+}
+
+/** Compiled wildcard patterns: a pattern is tested against every host of a run. */
+const wildcardRegexes = new Map<string, RegExp>();
+
 function matchesWildcard(pattern: string, name: string): boolean {
+  const cached = wildcardRegexes.get(pattern);
+  if (cached) return cached.test(name);
   const regex = pattern.replace(/[\\^$.|+(){}[\]]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${regex}$`, "i").test(name);
+  const compiled = new RegExp(`^${regex}$`, "i");
+  wildcardRegexes.set(pattern, compiled);
+  return compiled.test(name);
 }
 
 function matchesHashed(pattern: string, name: string): boolean {
@@ -102,9 +173,9 @@ export function hostFieldMatches(hosts: string, name: string): boolean {
 /** Judges the key a server presented against the known entries for `name` (see knownHostName). */
 export function checkHostKey(entries: readonly KnownHostEntry[], name: string, keyBlob: Buffer): HostKeyVerdict {
   // A revoked key must never be accepted, whichever host it is presented for.
-  const revoked = entries.find((e) => e.marker === "revoked" && e.key.equals(keyBlob));
+  const revoked = indexOf(entries).revoked.find((e) => e.key.equals(keyBlob));
   if (revoked) return { kind: "revoked", entry: revoked };
-  const forHost = entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name));
+  const forHost = entriesNaming(entries, name).filter((e) => e.marker === undefined);
   const same = forHost.find((e) => e.key.equals(keyBlob));
   if (same) return { kind: "known", entry: same };
   const type = keyTypeOfBlob(keyBlob);
@@ -118,7 +189,7 @@ export function checkHostKey(entries: readonly KnownHostEntry[], name: string, k
 export function preferredHostKeyAlgorithms(entries: readonly KnownHostEntry[], name: string): string[] {
   const defaults = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
   const knownTypes = new Set(
-    entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name)).map((e) => e.keyType),
+    entriesNaming(entries, name).filter((e) => e.marker === undefined).map((e) => e.keyType),
   );
   const algorithmType = (algorithm: string): string => (algorithm.startsWith("rsa-sha2-") ? "ssh-rsa" : algorithm);
   const preferred = defaults.filter((a) => knownTypes.has(algorithmType(a)));

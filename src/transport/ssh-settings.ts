@@ -1,6 +1,6 @@
 // Resolves how to reach one host: the target's own fields first (like ssh's command-line flags), then the
 // user's ~/.ssh/config (parsed by the `ssh-config` package), then OpenSSH's defaults.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import SSHConfig from "ssh-config";
@@ -36,10 +36,22 @@ type ComputedConfig = Record<string, string | string[]>;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 
-/** Reads an ssh_config file; a missing file is an empty config. */
+/** Parsed configs by path, kept while the file's size and modification time stay the same. */
+const parsedConfigs = new Map<string, { mtimeMs: number; size: number; config: SSHConfig }>();
+
+/**
+ * Reads an ssh_config file; a missing file is an empty config. Every host of a run reads it: a file not
+ * changed since it was last parsed is not parsed again.
+ */
 export function readSshConfig(file: string = join(homedir(), ".ssh", "config")): SSHConfig {
   if (!existsSync(file)) return SSHConfig.parse("");
-  return SSHConfig.parse(readFileSync(file, "utf8"));
+  const info = statSync(file);
+  const cached = parsedConfigs.get(file);
+  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.config;
+  const text = readFileSync(file, "utf8");
+  const config = SSHConfig.parse(text);
+  parsedConfigs.set(file, { mtimeMs: info.mtimeMs, size: Buffer.byteLength(text), config });
+  return config;
 }
 
 function localUserName(): string {

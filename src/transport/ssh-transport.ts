@@ -14,7 +14,9 @@ import {
   knownHostName,
   preferredHostKeyAlgorithms,
   readKnownHosts,
+  type KnownHostEntry,
 } from "./known-hosts.js";
+import { HandshakeAttemptsError, HandshakeFailure, HandshakeLimiter } from "./handshake-limiter.js";
 import { writeFileAtomically, writeFilesAtomically } from "./put-file.js";
 import { quoteArgv } from "./quote.js";
 import type { SshSettings } from "./ssh-settings.js";
@@ -70,15 +72,16 @@ async function planAuthentication(settings: SshSettings): Promise<AuthPlan> {
   return { methods, offered };
 }
 
-function describeConnectFailure(err: Error & { code?: string; level?: string }, settings: SshSettings, auth: AuthPlan): string {
+function describeConnectFailure(err: Error & { code?: string; level?: string }, settings: SshSettings, auth: AuthPlan, keyExchangeDone: boolean): string {
   if (err.level === "client-authentication") {
     const tried = auth.offered.length > 0 ? auth.offered.join(", ") : `no key (none of ${settings.identityFiles.join(", ")} exists, and no ssh-agent)`;
     return `authentication failed for user ${settings.user}; tried ${tried}`;
   }
   if (err.level === "client-timeout" || err.code === "ETIMEDOUT") return `timed out after ${seconds(settings.connectTimeoutMs)}`;
+  if (err.level === "protocol" && /connection lost before handshake/i.test(err.message)) return "the server closed the connection before the SSH handshake began";
   switch (err.code) {
     case "ECONNREFUSED": return "connection refused";
-    case "ECONNRESET": return "connection reset by the server";
+    case "ECONNRESET": return keyExchangeDone ? "connection reset by the server during authentication" : "connection reset by the server before the SSH handshake finished";
     case "EHOSTUNREACH": return "no route to host";
     case "ENETUNREACH": return "network unreachable";
     case "ENOTFOUND":
@@ -87,29 +90,62 @@ function describeConnectFailure(err: Error & { code?: string; level?: string }, 
   }
 }
 
+/** A connection reset or closed by the server before the key exchange ended: nothing was authenticated yet. */
+function isEarlyDrop(err: (Error & { code?: string; level?: string }) | undefined): boolean {
+  if (err === undefined) return true; // closed with no error at all
+  if (err.code === "ECONNRESET" || err.code === "EPIPE") return true;
+  return err.level === "protocol" && /connection lost before handshake/i.test(err.message);
+}
+
+export interface OpenSshClientOptions {
+  acceptNewHostKeys?: boolean;
+  label: string;
+  /** The stream to talk SSH over, when the host is reached through a bastion; opened again for a retry. */
+  openSock?: () => Promise<Duplex>;
+  /** Bounds the handshakes under way and retries early drops; without one, a private default limiter. */
+  limiter?: HandshakeLimiter;
+}
+
 /**
- * Opens one authenticated SSH connection, over `sock` when it comes through a bastion.
+ * Opens one authenticated SSH connection, over `openSock`'s stream when it comes through a bastion.
+ * A connection the server resets before the key exchange ends (sshd's MaxStartups drops it) is tried again
+ * with backoff; nothing is retried once the key exchange is done, so neither authentication nor a command.
  * Rejects with HostError (labelled `label`) for unreachable hosts, refused host keys and failed auth.
  */
-export async function openSshClient(
-  settings: SshSettings,
-  opts: { acceptNewHostKeys?: boolean; label: string; sock?: Duplex },
-): Promise<Client> {
-  const where = `${settings.hostname}:${settings.port}`;
-  const lookupName = knownHostName(settings.hostname, settings.port);
+export async function openSshClient(settings: SshSettings, opts: OpenSshClientOptions): Promise<Client> {
   const knownHosts = await readKnownHosts(settings.knownHostsFiles);
   const auth = await planAuthentication(settings);
+  const limiter = opts.limiter ?? new HandshakeLimiter();
+  try {
+    return await limiter.run(async () => handshake(settings, opts, knownHosts, auth, opts.openSock ? await opts.openSock() : undefined));
+  } catch (err) {
+    const last = err instanceof HandshakeAttemptsError ? err.last : err;
+    const attempts = err instanceof HandshakeAttemptsError ? err.attempts : 1;
+    if (last instanceof HostError && last.host === opts.label && attempts > 1) {
+      const message = last.message.slice(`${opts.label}: `.length);
+      throw new HostError(opts.label, `${message} (${attempts} attempts with backoff; the server drops new connections: raise sshd's MaxStartups, or lower --max-handshakes)`, { cause: last });
+    }
+    throw last;
+  }
+}
+
+/** One attempt: rejects with HandshakeFailure, which tells the limiter whether it may try again. */
+function handshake(settings: SshSettings, opts: OpenSshClientOptions, knownHosts: readonly KnownHostEntry[], auth: AuthPlan, sock: Duplex | undefined): Promise<Client> {
+  const where = `${settings.hostname}:${settings.port}`;
+  const lookupName = knownHostName(settings.hostname, settings.port);
   const knownHostsFile = settings.knownHostsFiles[0] ?? "known_hosts";
 
   return new Promise<Client>((resolve, reject) => {
     const client = new SshClient();
     let settled = false;
+    let keyExchangeDone = false;
     let refusal: string | undefined;
-    const fail = (message: string, cause?: unknown): void => {
+    const fail = (message: string, cause?: Error & { code?: string; level?: string }, closedQuietly = false): void => {
       if (settled) return;
       settled = true;
       client.end();
-      reject(new HostError(opts.label, message, { cause }));
+      const beforeKeyExchange = !keyExchangeDone && refusal === undefined && (closedQuietly || isEarlyDrop(cause));
+      reject(new HandshakeFailure({ beforeKeyExchange, error: new HostError(opts.label, message, { cause }) }));
     };
 
     const verifyHostKey = (keyBlob: Buffer, verify: (valid: boolean) => void): void => {
@@ -151,6 +187,9 @@ export async function openSshClient(
       }
     };
 
+    client.on("handshake", () => {
+      keyExchangeDone = true;
+    });
     client.on("ready", () => {
       if (settled) return;
       settled = true;
@@ -160,16 +199,18 @@ export async function openSshClient(
     });
     client.on("error", (err: Error & { code?: string; level?: string }) => {
       if (refusal) fail(`cannot connect to ${where}: ${refusal}`, err);
-      else fail(`cannot connect to ${where}: ${describeConnectFailure(err, settings, auth)}`, err);
+      else fail(`cannot connect to ${where}: ${describeConnectFailure(err, settings, auth, keyExchangeDone)}`, err);
     });
-    client.on("close", () => fail(`cannot connect to ${where}: ${refusal ?? "the server closed the connection during the handshake"}`));
+    client.on("close", () =>
+      fail(`cannot connect to ${where}: ${refusal ?? (keyExchangeDone ? "the server closed the connection during authentication" : "the server closed the connection before the SSH handshake finished")}`, undefined, true),
+    );
 
     try {
       client.connect({
         host: settings.hostname,
         port: settings.port,
         username: settings.user,
-        sock: opts.sock,
+        sock,
         readyTimeout: settings.connectTimeoutMs,
         keepaliveInterval: settings.keepaliveIntervalMs,
         keepaliveCountMax: settings.keepaliveCountMax,
@@ -178,7 +219,7 @@ export async function openSshClient(
         algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownHosts, lookupName) as never },
       });
     } catch (err) {
-      fail(`cannot connect to ${where}: ${(err as Error).message}`, err);
+      fail(`cannot connect to ${where}: ${(err as Error).message}`, err as Error);
     }
   });
 }
@@ -197,6 +238,8 @@ export function forwardThrough(via: Client, label: string, host: string, port: n
 
 export interface SshTransportOptions {
   host: string;
+  /** The address connected to, for messages. */
+  hostname?: string;
   user: string;
   become: boolean;
   commandTimeoutMs?: number;
@@ -218,8 +261,9 @@ export class SshTransport implements Transport {
     this.client = client;
     this.options = options;
     this.host = options.host;
-    client.on("error", (err: Error) => {
-      this.lostReason ??= err.message;
+    client.on("error", (err: Error & { code?: string }) => {
+      const where = `${options.hostname ?? options.host}`;
+      this.lostReason ??= err.code === "ECONNRESET" ? `the connection to ${where} was reset by the server or the network (${err.message})` : err.message;
     });
     client.on("close", () => {
       this.lostReason ??= "the connection was closed";

@@ -93,4 +93,9 @@ export interface ConnectOptions {
   sshConfigFile?: string;
   /** Default: target.knownHosts, then the config's UserKnownHostsFile, then ~/.ssh/known_hosts. */
   knownHostsFile?: string;
+  /**
+   * SSH handshakes under way at once across a run (unauthenticated connections), default 8: below sshd's
+   * MaxStartups (10), which drops new connections beyond it. --forks still bounds the hosts worked on.
+   */
+  maxHandshakes?: number;
 }

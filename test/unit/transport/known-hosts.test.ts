@@ -11,6 +11,7 @@ import {
   knownHostName,
   parseKnownHosts,
   preferredHostKeyAlgorithms,
+  readKnownHosts,
 } from "../../../src/transport/known-hosts.js";
 import type { ConnectOptions, SshTarget } from "../../../src/transport/transport.js";
 import { generateKeyPair, knownHostsLine, makeClientFiles, publicKeyBlob, startTestServer, type TestServer } from "./ssh-test-server.js";
@@ -81,6 +82,37 @@ describe("known_hosts", function () {
       // the types already known for a host are asked for first
       assert.equal(preferredHostKeyAlgorithms(entries, "lab1")[0], "ssh-ed25519");
       assert.deepEqual(preferredHostKeyAlgorithms(parseKnownHosts(`lab1 ${ecdsaLine}\n`, "kh"), "lab1").slice(0, 2), ["ecdsa-sha2-nistp256", "ssh-ed25519"]);
+    });
+    it("finds a host among thousands of entries in file order, literal names and patterns alike", () => {
+      const [a, b, c, d] = [generateKeyPair(), generateKeyPair(), generateKeyPair(), generateKeyPair()];
+      const lines = Array.from({ length: 3000 }, (_, i) => `[127.10.${Math.floor(i / 250)}.${(i % 250) + 1}]:2222 ${a.public}`);
+      lines.splice(1500, 0, `[127.10.*]:2222,!*.7]:2222 ${b.public}`, `@revoked [127.10.9.9]:2222 ${c.public}`, `H1500,h1500 ${d.public}`);
+      const entries = parseKnownHosts(`${lines.join("\n")}\n`, "kh");
+      assert.equal(checkHostKey(entries, "[127.10.0.1]:2222", publicKeyBlob(a.public)).kind, "known");
+      // The wildcard line (1501) comes before the literal one of 127.10.6.1 (line 1504): it is the one reported.
+      const changed = checkHostKey(entries, "[127.10.6.1]:2222", publicKeyBlob(d.public));
+      assert.equal(changed.kind === "changed" && changed.entry.line, 1501);
+      assert.equal(checkHostKey(entries, "[127.10.6.1]:2222", publicKeyBlob(b.public)).kind, "known");
+      assert.equal(checkHostKey(entries, "[127.10.0.7]:2222", publicKeyBlob(b.public)).kind, "changed", "negated for .7: only the literal line names it");
+      assert.equal(checkHostKey(entries, "h1500", publicKeyBlob(d.public)).kind, "known", "names are matched without regard to case");
+      assert.equal(checkHostKey(entries, "[127.10.0.2]:2222", publicKeyBlob(c.public)).kind, "revoked", "a revoked key is refused for any host");
+      assert.equal(checkHostKey(entries, "[127.99.0.1]:2222", publicKeyBlob(a.public)).kind, "unknown");
+    });
+
+    it("reads a known_hosts file again once it changed", async () => {
+      const files = makeClientFiles();
+      try {
+        const [a, b] = [generateKeyPair(), generateKeyPair()];
+        writeFileSync(files.knownHostsFile, `lab1 ${a.public}\n`);
+        const first = await readKnownHosts([files.knownHostsFile]);
+        assert.equal(await readKnownHosts([files.knownHostsFile]), first, "an unchanged file is not parsed again");
+        writeFileSync(files.knownHostsFile, `lab1 ${a.public}\nlab2 ${b.public}\n`);
+        const second = await readKnownHosts([files.knownHostsFile]);
+        assert.equal(checkHostKey(second, "lab2", publicKeyBlob(b.public)).kind, "known");
+        assert.equal(checkHostKey(first, "lab2", publicKeyBlob(b.public)).kind, "unknown");
+      } finally {
+        rmSync(files.dir, { recursive: true, force: true });
+      }
     });
   });
 

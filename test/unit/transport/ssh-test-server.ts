@@ -42,6 +42,9 @@ export interface TestServer {
   users: string[];
   /** TCP connections accepted (SSH handshakes started). */
   connections: number;
+  /** Connections not yet authenticated now, and the most there were at once (what sshd's MaxStartups counts). */
+  unauthenticated: number;
+  peakUnauthenticated: number;
   /** direct-tcpip channels opened through this server acting as a bastion. */
   forwards: number;
   /** Commands still running. */
@@ -54,13 +57,19 @@ export interface TestServer {
 export async function startTestServer(options: { clientPublicKey: string; hostKey?: KeyPair }): Promise<TestServer> {
   const hostKey = options.hostKey ?? generateKeyPair();
   const allowed = utils.parseKey(options.clientPublicKey) as ParsedKey;
-  const state = { commands: [] as string[], users: [] as string[], connections: 0, forwards: 0, running: 0, env: {} as NodeJS.ProcessEnv };
+  const state = { commands: [] as string[], users: [] as string[], connections: 0, unauthenticated: 0, peakUnauthenticated: 0, forwards: 0, running: 0, env: {} as NodeJS.ProcessEnv };
   const clients = new Set<{ end(): void }>();
 
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     state.connections += 1;
+    state.unauthenticated += 1;
+    state.peakUnauthenticated = Math.max(state.peakUnauthenticated, state.unauthenticated);
+    let authenticated = false;
     clients.add(client);
-    client.on("close", () => clients.delete(client));
+    client.on("close", () => {
+      clients.delete(client);
+      if (!authenticated) state.unauthenticated -= 1;
+    });
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
       if (ctx.method !== "publickey" || ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH())) {
@@ -77,6 +86,8 @@ export async function startTestServer(options: { clientPublicKey: string; hostKe
       ctx.accept();
     });
     client.on("ready", () => {
+      authenticated = true;
+      state.unauthenticated -= 1;
       // Without it every small reply waits on delayed ACKs, and the tests would time Nagle, not the transport.
       (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
       client.on("session", (acceptSession) => {
