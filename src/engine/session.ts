@@ -23,6 +23,8 @@ export interface Session {
   facts: Map<string, HostFacts>;
   /** SSH connections and round trips per host so far. */
   stats(): Map<string, { connections: number; execs: number }>;
+  /** A new connection to a host whose connection was lost (replaces it in `transports`). */
+  reconnect(host: string): Promise<Transport>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,13 @@ export async function openSession(inventory: Inventory, desired: DesiredState, o
     unreachable,
     facts,
     stats: () => pool.stats(),
+    reconnect: async (host) => {
+      const target = targets.find((t) => t.name === host);
+      if (!target) throw new HostError(host, "not a host of this run");
+      const t = await pool.reconnect(target);
+      transports.set(host, t);
+      return t;
+    },
     close: () => pool.closeAll(),
   };
 }
