@@ -59,14 +59,21 @@ export interface EngineContext {
   opts: EngineOptions;
 }
 
+export interface EngineRunOptions {
+  /** Progress lines go here instead of stdout (logs, exec: stdout carries the containers' output). */
+  progressOut?: NodeJS.WritableStream;
+}
+
 /** Renders, connects, gathers facts. Unreachable hosts stop the run before any change unless --keep-going. */
-export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState): Promise<EngineContext | undefined> {
+export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState, run: EngineRunOptions = {}): Promise<EngineContext | undefined> {
   const started = Date.now();
   const project = projectFrom(opts);
   const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
   const redact = (s: string): string => redactor.redact(s);
-  const reporter = await createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
+  const reporter = await createReporter(
+    run.progressOut && !opts.json ? { json: false, tty: false, redact, out: run.progressOut } : { json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact },
+  );
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
   const forks = Number(opts.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
@@ -186,8 +193,14 @@ export function printPlan(ctx: EngineContext, plan: Plan, opts: { diffs: boolean
 }
 
 /** Runs `body` with an engine context and always closes the connections. */
-export async function withEngine(command: string, opts: EngineOptions, body: (ctx: EngineContext) => Promise<number>, render?: (project: Project) => DesiredState): Promise<void> {
-  const ctx = await startEngine(command, opts, render);
+export async function withEngine(
+  command: string,
+  opts: EngineOptions,
+  body: (ctx: EngineContext) => Promise<number>,
+  render?: (project: Project) => DesiredState,
+  run?: EngineRunOptions,
+): Promise<void> {
+  const ctx = await startEngine(command, opts, render, run);
   if (!ctx) return;
   try {
     process.exitCode = await body(ctx);

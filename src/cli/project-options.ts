@@ -9,10 +9,11 @@ export interface DeploymentOptions {
   roles?: string[];
 }
 
-export function withDeploymentOptions(cmd: Command): Command {
+/** `shortInventory: false` leaves -i free (exec's -i is docker's --interactive: `lading exec -it`). */
+export function withDeploymentOptions(cmd: Command, opts: { shortInventory?: boolean } = {}): Command {
   return cmd
     .option("-d, --dir <dir>", "deployment directory (inventory, globals.yml, passwords.yml, config/)", process.env.LADING_DIR ?? ".")
-    .option("-i, --inventory <file>", "inventory file (default: inventory.yml, inventory, multinode or all-in-one in the deployment directory)")
+    .option(opts.shortInventory === false ? "--inventory <file>" : "-i, --inventory <file>", "inventory file (default: inventory.yml, inventory, multinode or all-in-one in the deployment directory)")
     .option("-p, --passwords <file>", "passwords file (default: passwords.yml in the deployment directory)")
     .option("--roles <dir...>", "extra role folders (the deployment's roles/ is always used)");
 }

@@ -40,6 +40,28 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
     ],
   },
   {
+    load: () => import("./ps.js"),
+    commands: [
+      {
+        term: "ps [options]",
+        description: "list the containers lading manages on each host: state, health and since when, image and digest, uptime, revision, and whether the host differs from the desired state",
+      },
+    ],
+  },
+  {
+    load: () => import("./logs.js"),
+    commands: [{ term: "logs [options] <service>", description: "show a service's container logs from every host, prefixed by host and merged in time order; -f follows them" }],
+  },
+  {
+    load: () => import("./exec.js"),
+    commands: [
+      {
+        term: "exec [options] <service> <command...>",
+        description: "run a command in a service's container: on one host (-it: interactively, on a terminal) or on every host (--all), with each host's exit code",
+      },
+    ],
+  },
+  {
     load: () => import("./mariadb-recovery.js"),
     commands: [
       {
