@@ -13,6 +13,8 @@ import { secretStrings } from "../render/render.js";
 import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
 import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
+import { waitForLock } from "../lifecycle/lock-wait.js";
+import { parseDuration } from "../apply/duration.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
 import { createReporter, type Reporter } from "./reporter.js";
@@ -26,6 +28,7 @@ export interface EngineOptions extends DeploymentOptions {
   keepGoing?: boolean;
   serial?: string;
   breakLock?: boolean;
+  lockWait?: string;
 }
 
 export function withEngineOptions(cmd: Command): Command {
@@ -36,6 +39,7 @@ export function withEngineOptions(cmd: Command): Command {
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
+    .option("--lock-wait <duration>", "when another run holds the deploy lock, wait up to this long (e.g. 10m) for it instead of failing at once (applying commands)")
     .option("--json", "one JSON event per line instead of progress output");
 }
 
@@ -77,6 +81,14 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
   const forks = Number(opts.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
+  let lockWaitMs: number | undefined;
+  if (opts.lockWait !== undefined) {
+    try {
+      lockWaitMs = parseDuration(opts.lockWait);
+    } catch (err) {
+      throw new InputError([{ file: "--lock-wait", message: (err as Error).message }]);
+    }
+  }
   const session = await openSession(project.inventory, desired, { forks, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
   if (session.unreachable.size) {
     if (!opts.keepGoing) {
@@ -90,7 +102,22 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
     }
     for (const h of session.unreachable.keys()) desired.hosts.delete(h);
   }
-  const hold = new RunHold(command, desired.hosts.values(), session.facts, redact);
+  if (lockWaitMs !== undefined && lockPolicyOf(command) !== "none" && !opts.breakLock) {
+    const waited = await waitForLock({
+      locks: () => new Map([...desired.hosts.keys()].map((h) => [h, session.facts.get(h)?.lock])),
+      refresh: () => session.refreshFacts(),
+      waitMs: lockWaitMs,
+      onHeld: (held, ms) => {
+        for (const h of held) reporter.emit({ type: "warning", message: h.verdict.message });
+        reporter.emit({ type: "warning", message: `--lock-wait: waiting up to ${formatDuration(ms)} for the deploy lock` });
+      },
+      onWaiting: (elapsed, ms, held) =>
+        reporter.emit({ type: "warning", message: `--lock-wait: still waiting for the deploy lock (${formatDuration(elapsed)} of ${formatDuration(ms)}): held on ${held.map((h) => h.host).join(", ")} by ${[...new Set(held.map((h) => h.lock?.who ?? "an unreadable lock"))].join(", ")}` }),
+    });
+    if (waited.ok && waited.waitedMs > 0) reporter.emit({ type: "warning", message: `--lock-wait: the deploy lock is free after ${formatDuration(waited.waitedMs)}; going on with the hosts' facts read again` });
+    if (!waited.ok) reporter.emit({ type: "warning", message: `--lock-wait: the deploy lock was still held after ${formatDuration(waited.waitedMs)}` });
+  }
+  const hold = new RunHold(command, desired.hosts.values(), session.facts, redact, project.environment);
   const ctx: EngineContext = { command, project, desired, session, hold, reporter, redact, started, opts };
   const policy = lockPolicyOf(command);
   const held = hold.heldLocks();
@@ -136,6 +163,13 @@ export async function lockForChanges(ctx: EngineContext): Promise<boolean> {
 export async function recordRunRevisions(ctx: EngineContext, revisionCommand?: string): Promise<void> {
   const recorded = await ctx.hold.recordRevisions(ctx.session.transports, ctx.desired.hosts.values(), revisionCommand ?? ctx.command);
   for (const r of recorded) ctx.reporter.emit({ type: "step", host: r.host, service: r.service, kind: "revision", target: `${r.service} revision ${r.rev}`, reason: "recorded", status: "ok" });
+}
+
+/** 90000 -> "1m30s". */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${s % 60 ? `${s % 60}s` : ""}` : `${s}s`;
 }
 
 function recapOf(host: string, unreachable: boolean): HostRecap {
