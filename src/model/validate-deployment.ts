@@ -33,8 +33,9 @@ export function validateDeployment(opts: ProjectOptions): ValidatedEnvironment[]
       if (!(err instanceof InputError)) throw err;
       // The same shared file (globals.yml, a role) can be wrong for every environment: say it once.
       for (const p of err.problems) {
-        const tagged = environment === undefined ? p : { ...p, message: `${p.message} (environment ${environment})` };
-        if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(environment === undefined || !String(p.file).includes(`/environments/${environment}/`) ? tagged : p);
+        if (problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message.startsWith(p.message))) continue;
+        const own = environment !== undefined && String(p.file).includes(`/environments/${environment}/`);
+        problems.push(names.length > 1 && environment !== undefined && !own ? { ...p, message: `${p.message} (environment ${environment})` } : p);
       }
     }
   }
