@@ -19,7 +19,7 @@ export interface CommandModuleEntry {
 export const COMMAND_MODULES: CommandModuleEntry[] = [
   {
     load: () => import("./validate.js"),
-    commands: [{ term: "validate [options]", description: "check the deployment (schemas, rules, full render of every host) without touching any host" }],
+    commands: [{ term: "validate [options]", description: "check the deployment (schemas, rules, full render of every host) without touching any host; every environment unless -e names one" }],
   },
   {
     load: () => import("./deploy.js"),
