@@ -71,6 +71,14 @@ export interface EngineRunOptions {
 /** Renders, connects, gathers facts. Unreachable hosts stop the run before any change unless --keep-going. */
 export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState, run: EngineRunOptions = {}): Promise<EngineContext | undefined> {
   const started = Date.now();
+  let lockWaitMs: number | undefined;
+  if (opts.lockWait !== undefined) {
+    try {
+      lockWaitMs = parseDuration(opts.lockWait);
+    } catch (err) {
+      throw new InputError([{ file: "--lock-wait", message: (err as Error).message }]);
+    }
+  }
   const project = projectFrom(opts);
   const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
@@ -81,14 +89,6 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
   const forks = Number(opts.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
-  let lockWaitMs: number | undefined;
-  if (opts.lockWait !== undefined) {
-    try {
-      lockWaitMs = parseDuration(opts.lockWait);
-    } catch (err) {
-      throw new InputError([{ file: "--lock-wait", message: (err as Error).message }]);
-    }
-  }
   const session = await openSession(project.inventory, desired, { forks, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
   if (session.unreachable.size) {
     if (!opts.keepGoing) {

@@ -52,6 +52,7 @@ export function register(program: Command): void {
     .option("-t, --tty", "run on a terminal (with -i: -it)")
     .option("-l, --limit <pattern>", "only hosts matching the pattern")
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts")
+    .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .action(async (service: string, command: string[], opts: ExecCliOptions) => {
       const tty = !!(opts.interactive || opts.tty);
       if (tty && !(opts.interactive && opts.tty)) throw new InputError([{ file: opts.tty ? "--tty" : "--interactive", message: "an interactive exec needs both: -it" }]);

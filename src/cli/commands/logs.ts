@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .option("--tail <n>", "only the last N lines of each host's container")
     .option("--grep <regexp>", "only lines matching this regular expression (JavaScript syntax)")
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts")
+    .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .action(async (service: string, opts: LogsOptions) => {
       // Checked before any connection: a typo in an option costs no round trip.
       const query = parseLogsQuery(opts);
