@@ -136,6 +136,9 @@ export interface LogsRun {
 /** Outcome per host: whether its logs could be read. */
 export type LogsResult = Map<string, { ok: boolean; error?: string }>;
 
+/** The terminal a follow runs on: wide, so that nothing is ever wrapped; TERM=dumb asks for no escape codes. */
+const FOLLOW_PTY = { rows: 24, cols: 1000, term: "dumb" };
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /** Reads (and with `follow`, follows) the logs of every target; resolves when done or stopped. */
@@ -209,7 +212,9 @@ async function followLogs(run: LogsRun, result: LogsResult): Promise<LogsResult>
             }
             pending[i]!.push(l);
           });
-          const s = await transport.stream(logsArgv(t.container, run.query, resume), { become: true, onStdout: (c) => split.push(c), onStderr: (c) => split.push(c) });
+          // On a PTY: when the follow ends and its channel closes, sshd hangs the terminal up and docker logs -f
+          // gets SIGHUP at once (on pipes it would live on until its next write). stdout and stderr merge there.
+          const s = await transport.stream(logsArgv(t.container, run.query, resume), { become: true, pty: FOLLOW_PTY, onStdout: (c) => split.push(c), onStderr: (c) => split.push(c) });
           live.add(s);
           if (stopping) s.stop();
           const done = await s.done.finally(() => live.delete(s));

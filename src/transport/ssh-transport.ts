@@ -326,10 +326,12 @@ export class SshTransport implements Transport {
         });
         channel.on("error", () => undefined);
         let stopped = false;
+        let settle: ((r: { code: number | null; signal?: string }) => void) | undefined;
         const done = new Promise<{ code: number | null; signal?: string }>((res, rej) => {
+          settle = res;
           channel.on("close", () => {
             if (code !== undefined) res(signal ? { code, signal } : { code });
-            else if (stopped && !this.lostReason) res({ code: null, signal: "HUP" });
+            else if (stopped) res({ code: null, signal: "HUP" });
             else rej(new HostError(this.host, `connection lost while running ${describeCommand(argv)}${this.lostReason ? `: ${this.lostReason}` : ""}`));
           });
         });
@@ -342,6 +344,9 @@ export class SshTransport implements Transport {
           },
           stop: () => {
             stopped = true;
+            // sshd answers a close only once the command has exited, and a quiet command (docker logs -f with
+            // nothing to print) may not notice for a long time: the stream ends here, whatever the host does.
+            settle?.({ code: null, signal: "HUP" });
             try {
               channel.signal("TERM");
             } catch {

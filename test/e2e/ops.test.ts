@@ -108,8 +108,11 @@ describe("the operator's day: ps, logs, exec, environments", function () {
     } finally {
       child.kill("SIGINT");
     }
+    // A follow that does not end on Ctrl-C must fail this test, not hang the suite.
+    const hung = setTimeout(() => child.kill("SIGKILL"), 20_000);
     const code = await exited;
-    assert.equal(code, 0, `Ctrl-C ends a follow with exit 0\n${err}`);
+    clearTimeout(hung);
+    assert.equal(code, 0, `Ctrl-C ends a follow with exit 0 (within 20 s)\n${err}\n${out.split("\n").slice(-15).join("\n")}`);
     // Restarts were one at a time: the notices of one host's restart come before the next host's stop.
     const notices = out.split("\n").filter((l) => /-- lading: mariadb (stopped|runs again)/.test(l)).map((l) => `${l.slice(0, 4)} ${/stopped/.test(l) ? "stop" : "back"}`);
     const order = notices.filter((n, i) => notices.indexOf(n) === i);
