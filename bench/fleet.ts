@@ -7,12 +7,14 @@
 //
 // Usage: node dist/bench/fleet.js [--hosts 20] [--noop-runs 3] [--runs 1] [--keep-lab] [--skip-ansible]
 //        [--lading-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--out FILE] [--workdir DIR] [--keep]
-// Root, and the lab lock held: it reshapes the lab, and (unless --keep-lab) restores the standard 3 hosts.
+// Root, and the lab lock held: it reshapes the lab, and (unless --keep-lab) restores the standard 3 hosts and
+// puts back their /etc/lading (a lab deployment's config files), so that the user's deployment stays whole.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { labDocker } from "../src/lab/docker.js";
 import { labDown, labUp, labLayout, labHostAddress, labHostName } from "../src/lab/index.js";
 import { packageRoot } from "../src/paths.js";
 import {
@@ -110,6 +112,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > 89) throw new Error("--hosts must be 1..89");
   if (!opt["skip-ansible"]) ensureAnsible();
 
+  // Replacing the lab's hosts with light ones loses what lives in their own file system (the containers and
+  // volumes live in their engines' stores, which outlive them): keep the user's lab deployment's config files
+  // (/etc/lading) to put them back once the standard lab is restored.
+  const savedConfig = saveLabConfig(["lab1", "lab2", "lab3"]);
+  if (savedConfig.size) say(`saved /etc/lading of ${[...savedConfig.keys()].join(", ")} (put back after the run)`);
   say(`bringing up ${hostCount} light lab hosts`);
   const t0 = Date.now();
   await labUp({
@@ -223,10 +230,33 @@ async function main(): Promise<void> {
         say(`cleaning failed: ${String(err)}`);
       }
       rmSync(work, { recursive: true, force: true });
-      if (!opt["keep-lab"]) await restoreStandardLab();
+      if (!opt["keep-lab"]) {
+        await restoreStandardLab();
+        restoreLabConfig(savedConfig);
+      } else if (savedConfig.size) say(`--keep-lab: /etc/lading of ${[...savedConfig.keys()].join(", ")} is not put back (the hosts are the light ones)`);
     }
   }
   report();
+}
+
+/** The tar of /etc/lading of each named lab host that runs and has one (read through the lab's engine). */
+function saveLabConfig(names: string[]): Map<string, Buffer> {
+  const saved = new Map<string, Buffer>();
+  for (const name of names) {
+    const [cmd, ...args] = [...labDocker(), "exec", name, "sh", "-c", "[ -d /etc/lading ] && tar -C / -cf - etc/lading"];
+    const r = spawnSync(cmd!, args, { maxBuffer: 256 * 1024 * 1024 });
+    if (r.status === 0 && r.stdout.length) saved.set(name, r.stdout);
+  }
+  return saved;
+}
+
+/** Puts back what saveLabConfig kept, as it was (owners and modes: tar runs as root). */
+function restoreLabConfig(saved: Map<string, Buffer>): void {
+  for (const [name, tar] of saved) {
+    const [cmd, ...args] = [...labDocker(), "exec", "-i", name, "tar", "-C", "/", "-xpf", "-"];
+    const r = spawnSync(cmd!, args, { input: tar, encoding: "utf8" });
+    say(r.status === 0 ? `put back /etc/lading on ${name}` : `could not put back /etc/lading on ${name}: ${r.stderr}`);
+  }
 }
 
 async function restoreStandardLab(): Promise<void> {

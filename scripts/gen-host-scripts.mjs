@@ -1,4 +1,4 @@
-// Embeds the scripts that run on hosts (src/host-scripts/*.sh, *.pl) into src/generated/host-scripts.ts at
+// Embeds the scripts that run on hosts (src/host-scripts/*.sh, *.bash, *.pl) into src/generated/host-scripts.ts at
 // build time: they stay files of their own, which shellcheck reads (test/unit/host-scripts/lint.test.ts), and a
 // run reads no file to send one. A script's name is its file name; hostScript() takes only names that exist.
 // A shell script may take in a library of functions of the same folder with a line `# lading-include: lib.sh`
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dir = join(root, "src", "host-scripts");
 const out = join(root, "src", "generated");
-const names = (await readdir(dir)).filter((f) => /\.(sh|pl)$/.test(f)).sort();
+const names = (await readdir(dir)).filter((f) => /\.(sh|bash|pl)$/.test(f)).sort();
 const scripts = {};
 const texts = {};
 for (const name of names) texts[name] = await readFile(join(dir, name), "utf8");

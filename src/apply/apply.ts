@@ -12,10 +12,10 @@ import type { Emit, HostRecap } from "./events.js";
 import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { clusterInDesired, databaseRegistrationSql, registerMessaging, registrationMember, runSql, type RegistrationCluster } from "./registrations.js";
-import { batchesOf } from "./rollout.js";
-import { describeRefusal, limitBatches, maxDownForQuorum, quorumRefusals, type QuorumRefusal } from "./quorum.js";
+import { describeRefusal, quorumRefusals, type QuorumRefusal } from "./quorum.js";
 import { revertHost } from "./revert.js";
-import { findVipHolder, holderLast } from "./vip.js";
+import { findVipHolder } from "./vip.js";
+import { buildSchedule, mainContainerOf, type ServiceSchedule } from "../plan/schedule.js";
 import { lbServersOf, serversLeftInMaintenance, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
 
 export interface ApplyInput {
@@ -137,10 +137,30 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       throw new Halt();
     }
 
-    // 2. Services in dependency order.
-    for (const service of serviceOrder(input.desired)) {
+    // 2. The schedule: services at once where they do not wait for each other, each through its batches.
+    const schedule = plan.schedule ?? buildSchedule({ plan, desired: input.desired, facts: input.facts, serialOverride: input.serialOverride, vipHolder: await vipHolderOf(plan, input) });
+    for (const w of schedule.warnings) emit({ type: "warning", message: w });
+    let stopped: string | undefined;
+    const finished = new Map(schedule.services.map((ss) => [ss.service, deferred()]));
+    const runs = schedule.services.map(async (ss) => {
+      try {
+        // A dependency that halted rejects here: this service never starts, its hosts stay untouched.
+        await Promise.all(ss.after.map((a) => finished.get(a.service)?.promise));
+        await runService(ss);
+        finished.get(ss.service)!.resolve();
+      } catch (err) {
+        stopped ??= ss.service;
+        finished.get(ss.service)!.reject(err);
+        throw err;
+      }
+    });
+    // Every waiter handles a rejection; these promises only carry it to the services that wait for them.
+    for (const f of finished.values()) f.promise.catch(() => undefined);
+
+    async function runService(ss: ServiceSchedule): Promise<void> {
+      const service = ss.service;
       const hostsWith = [...plan.hosts.values()].filter((hp) => hp.services.some((s) => s.service === service && s.steps.length));
-      if (!hostsWith.length) continue;
+      if (!hostsWith.length) return;
       emit({ type: "phase", name: service });
       const addressOf = (host: string): string => input.desired.hosts.get(host)!.address;
       const sp = (host: string): ServicePlan => plan.hosts.get(host)!.services.find((s) => s.service === service)!;
@@ -158,42 +178,31 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
         }
       }
 
-      const bootstrapHost = plan.bootstrap.get(service);
-      const desiredOf = (host: string): DesiredService => sp(host).desired;
-      const remaining = hostsWith.map((h) => h.host).filter((h) => sp(h).steps.length);
-      const policy = desiredOf(remaining[0] ?? hostsWith[0]!.host).rollout;
-      let batches: string[][];
-      if (bootstrapHost && remaining.includes(bootstrapHost)) {
-        // A new cluster: the bootstrap node alone, then the others one at a time as they join.
-        batches = [[bootstrapHost], ...remaining.filter((h) => h !== bootstrapHost).map((h) => [h])];
-      } else {
-        let order = remaining;
-        if (policy.vipLast) {
-          // keepalived does not preempt: restarting the backups first moves the VIP at most once, at the end.
-          const vip = input.hostParams?.get(remaining[0]!)?.vip_address;
-          if (typeof vip === "string" && vip) order = holderLast(remaining, await findVipHolder(remaining, vip, (h) => input.transports.get(h)));
-        }
-        batches = batchesOf(order, policy, input.serialOverride);
-        if (policy.quorum) {
-          const max = maxDownForQuorum(members.length);
-          const limited = limitBatches(batches, max);
-          if (limited.length !== batches.length) emit({ type: "warning", message: `${service}: batches limited to ${max} host${max === 1 ? "" : "s"} so that ${members.length - max} of ${members.length} members keep the quorum` });
-          batches = limited;
-        }
-      }
+      const batches = ss.batches;
+      const sample = sp(batches[0]?.hosts[0] ?? hostsWith[0]!.host).desired;
+      const policy = sample.rollout;
       // A clustered service's gate expects every member that already runs, plus those this rollout created
       // so far: a first deploy grows the cluster one batch at a time, a restart expects it whole.
-      const mainContainer = desiredOf(remaining[0] ?? hostsWith[0]!.host).containers[0]?.name ?? "";
+      const mainContainer = mainContainerOf(sample) ?? "";
       const existing = members.filter((m) => input.facts.get(m)?.containers.has(mainContainer)).length;
       const maxFail = policy.maxFailPercentage ?? 0;
+      const total = batches.filter((b) => b.kind !== "rejoin").flatMap((b) => b.hosts).length;
       let created = 0;
       let failedSoFar = 0;
       for (let b = 0; b < batches.length; b++) {
-        const batch = batches[b]!;
+        const { hosts: batch, kind, hold } = batches[b]!;
+        if (stopped !== undefined) {
+          emit({ type: "warning", message: `${service}: stopped before batch ${b + 1} of ${batches.length} (${stopped} halted the run); untouched: ${batches.slice(b).flatMap((x) => x.hosts).join(", ")}` });
+          throw new Halt();
+        }
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
+        if (kind === "rejoin") {
+          await rejoin(batch[0]!, members.length);
+          continue;
+        }
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
         const expected = Math.min(members.length, existing + created);
-        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, recap: recap.get(host)!, emit, expectedMembers: expected, loadBalancers });
+        const ctx = (host: string): HostRun => ({ host, address: addressOf(host), sp: sp(host), t: transport(host), facts: input.facts.get(host), state, runStep, recap: recap.get(host)!, emit, expectedMembers: expected, loadBalancers, hold });
         // The quorum guard again, live, before a batch stops running members: a member lost since the facts
         // (partitioned, crashed) must stop the rollout before the next stop takes the cluster below quorum.
         const stopsRunning = batch.some((h) => input.facts.get(h)?.containers.get(mainContainer)?.running && sp(h).steps.some((x) => x.kind === "restart" || x.kind === "recreate"));
@@ -203,7 +212,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
           const serviceOn = (m: string): DesiredService => input.desired.hosts.get(m)!.services.find((x) => x.name === service)!;
           const lost = await membersNotAnswering(others, (m) => ({ transport: transport(m), service: serviceOn(m), expectedMembers: expected, address: addressOf(m) }));
           if (lost.length) {
-            emit({ type: "halt", service, host: lost.map((l) => l.host).join(", "), reason: `quorum guard: ${lost.map((l) => `${l.host}: ${l.detail}`).join("; ")}; stopping ${batch.join(", ")} now could take the ${service} cluster below its quorum. Nothing more was changed: bring it back, then run again`, untouched: batches.slice(b).flat() });
+            emit({ type: "halt", service, host: lost.map((l) => l.host).join(", "), reason: `quorum guard: ${lost.map((l) => `${l.host}: ${l.detail}`).join("; ")}; stopping ${batch.join(", ")} now could take the ${service} cluster below its quorum. Nothing more was changed: bring it back, then run again`, untouched: batches.slice(b).flatMap((x) => x.hosts) });
             throw new Halt();
           }
         }
@@ -221,31 +230,36 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
           });
         }
         failedSoFar += failed.length;
-        const untouched = batches.slice(b + 1).flat();
-        if ((failedSoFar * 100) / remaining.length > maxFail) {
+        const untouched = batches.slice(b + 1).flatMap((x) => x.hosts);
+        if ((failedSoFar * 100) / total > maxFail) {
           emit({ type: "halt", service, host: failed.join(", "), reason, untouched });
           throw new Halt();
         }
-        emit({ type: "warning", host: failed.join(", "), message: `${service}: ${failedSoFar} of ${remaining.length} hosts failed, within maxFailPercentage ${maxFail}%: going on. ${reason}` });
+        emit({ type: "warning", host: failed.join(", "), message: `${service}: ${failedSoFar} of ${total} hosts failed, within maxFailPercentage ${maxFail}%: going on. ${reason}` });
       }
+
       // The bootstrap node runs with the bootstrap command until the others joined; now it rejoins normally.
-      if (bootstrapHost) {
+      async function rejoin(bootstrapHost: string, size: number): Promise<void> {
         const s = sp(bootstrapHost);
         const t = transport(bootstrapHost);
         for (const c of s.desired.containers.filter((x) => x.bootstrapCommand)) {
-          const created = s.steps.find((x) => x.kind === "create" && x.container.name === c.name);
-          const configHash = created?.kind === "create" ? created.configHash : "";
+          const createdStep = s.steps.find((x) => x.kind === "create" && x.container.name === c.name);
+          const configHash = createdStep?.kind === "create" ? createdStep.configHash : "";
           const step: Step = { kind: "recreate", container: c, configHash, reason: `${c.name}: leaves the bootstrap command now that the cluster has formed` };
-          emit({ type: "batch", service, index: batches.length + 1, total: batches.length + 1, hosts: [bootstrapHost] });
           await runStep(bootstrapHost, step, c.name, async () => {
             await mustExec(t, docker.stop(c.name, c.stopTimeout ?? 60));
             await mustExec(t, docker.remove(c.name));
             await mustExec(t, docker.run(c, { configHash }));
           });
-          await gate(bootstrapHost, addressOf(bootstrapHost), s.desired, t, members.length, emit);
+          await gate(bootstrapHost, addressOf(bootstrapHost), s.desired, t, size, emit);
         }
       }
     }
+
+    const settled = await Promise.allSettled(runs);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected" && !(r.reason instanceof Halt));
+    if (failure) throw failure.reason;
+    if (settled.some((r) => r.status === "rejected")) throw new Halt();
   } catch (err) {
     if (!(err instanceof Halt)) throw err;
     for (const r of recap.values()) if (r.changed === 0 && r.failed === 0) r.skipped = true;
@@ -255,12 +269,6 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
   }
   for (const r of recap.values()) r.ok = r.failed === 0 ? 1 : 0;
   return { ok: true, recap };
-}
-
-function serviceOrder(desired: DesiredState): string[] {
-  const seen: string[] = [];
-  for (const h of desired.hosts.values()) for (const s of h.services) if (!seen.includes(s.name)) seen.push(s.name);
-  return seen;
 }
 
 export async function mustExec(t: Transport, argv: string[], stdin?: string): Promise<string> {
@@ -302,13 +310,11 @@ export interface HostRun {
   expectedMembers: number;
   /** HAProxies that may send traffic to this host (empty: none, or the service is HAProxy itself). */
   loadBalancers?: LoadBalancer[];
+  /** Whether the host must stay healthy for the role's minHealthy after its gate (its batch stopped running members). */
+  hold?: boolean;
 }
 
-/** The container a service's rollout checks and drains: the gate's, or the service's first. */
-export function mainContainerOf(svc: DesiredService): string | undefined {
-  const g = svc.rollout.gate;
-  return (g && "container" in g && g.container) || svc.containers[0]?.name;
-}
+export { mainContainerOf };
 
 /** One host of a batch: write its files, then (re)create or restart its containers, then pass the gate. */
 async function applyServiceOnHost(run: HostRun): Promise<void> {
@@ -416,7 +422,7 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
           break;
       }
     }
-    if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore);
+    if (touchedContainers) await gate(host, run.address, sp.desired, t, run.expectedMembers, run.emit, backendsUpBefore, run.hold ?? true);
     const revive = sp.desired.rollout.revive;
     if (drainedContainer && revive?.length) {
       const r = await t.exec(docker.exec(drainedContainer, revive), { become: true, timeoutMs: 120_000 });
@@ -470,12 +476,12 @@ async function writeFiles(run: HostRun, steps: WriteStep[], then?: string[]): Pr
   return result;
 }
 
-export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[]): Promise<void> {
+export async function gate(host: string, address: string, svc: DesiredService, t: Transport, expectedMembers: number, emit: Emit, backendsUpBefore?: string[], hold = true): Promise<void> {
   const g = gateOf(svc);
   const name = describeGate(g);
   const res = await waitForGate(g, { transport: t, service: svc, expectedMembers, address, backendsUpBefore }, {
     deadlineMs: deadlineOf(svc),
-    holdMs: parseDuration(svc.rollout.minHealthy ?? "0s"),
+    holdMs: hold ? parseDuration(svc.rollout.minHealthy ?? "0s") : 0,
     onCheck: (r, elapsedMs) => emit({ type: "gate", host, service: svc.name, gate: name, status: "waiting", elapsedMs, detail: r.detail }),
   });
   emit({ type: "gate", host, service: svc.name, gate: name, status: res.ok ? "passed" : "failed", elapsedMs: res.elapsedMs, detail: res.detail });
@@ -572,4 +578,34 @@ export async function membersNotAnswering(hosts: string[], ctxOf: (host: string)
   if (!first.length) return [];
   await new Promise((r) => setTimeout(r, Math.min(3000, answerMs)));
   return (await Promise.all(first.map((f) => once(f.host)))).filter((x): x is { host: string; detail: string } => !!x);
+}
+
+/**
+ * The host that holds the VIP, asked of the hosts (one round trip each) only when a service that restarts its
+ * holder last (vipLast) restarts members that run now: the schedule puts that host last.
+ */
+export async function vipHolderOf(plan: Plan, input: Pick<ApplyInput, "desired" | "facts" | "transports" | "hostParams">): Promise<string | undefined> {
+  const hosts = new Set<string>();
+  for (const hp of plan.hosts.values()) {
+    for (const sp of hp.services) {
+      const main = mainContainerOf(sp.desired);
+      if (sp.desired.rollout.vipLast && main && input.facts.get(hp.host)?.containers.get(main)?.running && sp.steps.some((x) => x.kind === "restart" || x.kind === "recreate")) hosts.add(hp.host);
+    }
+  }
+  if (!hosts.size) return undefined;
+  const candidates = [...hosts];
+  const vip = input.hostParams?.get(candidates[0]!)?.vip_address;
+  if (typeof vip !== "string" || !vip) return undefined;
+  return findVipHolder(candidates, vip, (h) => input.transports.get(h));
+}
+
+/** A promise with its resolve and reject (Promise.withResolvers, which Node 20 lacks). */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

@@ -3,14 +3,16 @@
 // it, then join the others one at a time. A node with older data is never bootstrapped: it would make the
 // newer transactions of the others disappear.
 import * as docker from "../docker/commands.js";
+import { sha256 } from "../docker/commands.js";
 import { HostError } from "../errors.js";
 import type { HostFacts } from "../facts/parse.js";
-import { LABEL } from "../docker/commands.js";
-import type { DesiredContainer, DesiredService } from "../render/desired.js";
+import { configHashOf } from "../plan/plan.js";
+import type { DesiredContainer, DesiredFile, DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
 import type { Emit } from "./events.js";
 import { gate, mustExec } from "./apply.js";
 import { checkGate, readGaleraStatus } from "./gates.js";
+import { hostScript } from "../host-scripts/index.js";
 
 /** Where the mariadb image keeps its data (galera.cnf: datadir). */
 export const GALERA_DATADIR = "/var/lib/mysql";
@@ -89,18 +91,25 @@ export async function readPosition(m: GaleraMember): Promise<MemberPosition> {
 }
 
 // mysqld (user mysql) rewrites grastate.dat on start and stop: it must stay the mysql user's file.
-const SET_GRASTATE = 'sed -i -e "s/^seqno:.*/seqno:   $1/" -e "s/^safe_to_bootstrap:.*/safe_to_bootstrap: $2/" "$0" && chown mysql:mysql "$0"';
+const SET_GRASTATE = hostScript("set-grastate.sh");
 
 /** Writes the position and the bootstrap flag into grastate.dat (only the chosen node gets 1). */
 async function writeGrastate(m: GaleraMember, seqno: number, safeToBootstrap: boolean): Promise<void> {
   const c = m.service.containers[0]!;
-  await mustExec(m.transport, onVolumes(c, ["-c", SET_GRASTATE, `${GALERA_DATADIR}/grastate.dat`, String(seqno), safeToBootstrap ? "1" : "0"], "sh"));
+  await mustExec(m.transport, onVolumes(c, ["-c", SET_GRASTATE, "lading-set-grastate", `${GALERA_DATADIR}/grastate.dat`, String(seqno), safeToBootstrap ? "1" : "0"], "sh"));
 }
 
-function configHashOf(m: GaleraMember, name: string): string {
-  const cf = m.facts?.containers.get(name);
-  const recorded = m.facts?.state.containers?.[name];
-  return (recorded && cf && recorded.id === cf.id ? recorded.configHash : cf?.labels[LABEL.configHash]) ?? "";
+/** The service's files that are missing on the member or differ from the desired ones (content or mode). */
+export function staleFiles(m: Pick<GaleraMember, "service" | "facts">): DesiredFile[] {
+  return m.service.files.filter((f) => {
+    const fact = m.facts?.files.get(f.path);
+    return !fact?.exists || fact.sha256 !== sha256(f.content) || fact.mode !== f.mode;
+  });
+}
+
+/** The config hash a deploy labels the container with, from the desired files that restart it. */
+function desiredConfigHash(svc: DesiredService, container: string): string {
+  return configHashOf(svc.files.filter((f) => f.restarts.includes(container)).map((f) => ({ path: f.path, sha256: sha256(f.content), mode: f.mode, owner: f.owner })));
 }
 
 export interface RecoveryResult {
@@ -169,18 +178,28 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit, opts: R
   emit({ type: "warning", message: `bootstrapping ${svc} from ${choice.why}` });
   const first = members.find((m) => m.host === choice.host)!;
 
-  // 3. Record the positions: safe_to_bootstrap only on the chosen node.
+  // 3. Every node a recovery starts reads its config files (galera.cnf: addresses, wsrep settings): write those
+  // that are missing or differ first, as a deploy would, or a node starts without Galera settings.
+  emit({ type: "phase", name: `${svc} recovery: config files` });
+  for (const m of members) {
+    const stale = staleFiles(m);
+    if (!stale.length) continue;
+    const what = stale.map((f) => `${f.path.split("/").pop()!}: ${m.facts?.files.get(f.path)?.exists ? "content differs" : "missing"}`).join(", ");
+    await step(m, "write", `${what} (written before any node starts)`, () => m.transport.putFiles(stale.map((f) => ({ path: f.path, content: f.content, opts: { mode: f.mode, owner: f.owner } }))));
+  }
+
+  // 4. Record the positions: safe_to_bootstrap only on the chosen node.
   for (const m of members) {
     const p = positions.find((x) => x.host === m.host)!;
     await step(m, "grastate", m === first ? "the bootstrap node: safe_to_bootstrap 1" : "safe_to_bootstrap 0", () => writeGrastate(m, p.seqno, m === first));
   }
 
-  // 4. Bootstrap, then the others one at a time, then the first leaves the bootstrap command.
+  // 5. Bootstrap, then the others one at a time, then the first leaves the bootstrap command.
   emit({ type: "phase", name: `${svc} recovery: bootstrap from ${first.host}` });
   const c0 = first.service.containers[0]!;
   await step(first, "bootstrap", "--wsrep-new-cluster on the most recent node", async () => {
     await mustExec(first.transport, docker.remove(name));
-    await mustExec(first.transport, docker.run(c0, { configHash: configHashOf(first, name), bootstrap: true }));
+    await mustExec(first.transport, docker.run(c0, { configHash: desiredConfigHash(first.service, name), bootstrap: true }));
   });
   await gate(first.host, first.address, first.service, first.transport, 1, emit);
   let size = 1;
@@ -189,7 +208,7 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit, opts: R
     emit({ type: "batch", service: svc, index: i + 1, total: others.length + 1, hosts: [m.host] });
     await step(m, "join", `joins ${first.host}`, async () => {
       if (m.facts?.containers.has(name)) await mustExec(m.transport, docker.start(name));
-      else await mustExec(m.transport, docker.run(m.service.containers[0]!, { configHash: configHashOf(m, name) }));
+      else await mustExec(m.transport, docker.run(m.service.containers[0]!, { configHash: desiredConfigHash(m.service, name) }));
     });
     size++;
     await gate(m.host, m.address, m.service, m.transport, size, emit);
@@ -198,7 +217,7 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit, opts: R
   await step(first, "recreate", "leaves the bootstrap command now that the others joined", async () => {
     await mustExec(first.transport, docker.stop(name, c0.stopTimeout));
     await mustExec(first.transport, docker.remove(name));
-    await mustExec(first.transport, docker.run(c0, { configHash: configHashOf(first, name) }));
+    await mustExec(first.transport, docker.run(c0, { configHash: desiredConfigHash(first.service, name) }));
   });
   await gate(first.host, first.address, first.service, first.transport, members.length, emit);
   return { bootstrapHost: first.host, positions };

@@ -5,15 +5,11 @@ import { parseInspectedContainers, type ContainerFact } from "../facts/parse.js"
 import type { Gate } from "../generated/role.js";
 import type { DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
+import { hostScript } from "../host-scripts/index.js";
 import { parseDuration } from "./duration.js";
 
-/** Sends GET $2 to $0:$1 and prints the status line. */
-const HTTP_PROBE = 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$2" "$0" >&3 && head -n 1 <&3';
-
-/** HAProxy's stats as CSV, from its admin socket inside the container. */
-const HAPROXY_SHOW_STAT = 'echo "show stat" | socat -t 2 stdio "unix-connect:$0"';
-/** Sends one admin command ($1) to the socket ($0); HAProxy answers an empty line on success. */
-const HAPROXY_COMMAND = 'echo "$1" | socat -t 2 stdio "unix-connect:$0"';
+/** One command to HAProxy's admin socket inside its container (src/host-scripts/haproxy-admin.sh). */
+const haproxyAdminArgv = (socket: string, command: string): string[] => ["sh", "-c", hostScript("haproxy-admin.sh"), "lading-haproxy-admin", socket, command];
 export const DEFAULT_HAPROXY_SOCKET = "/run/haproxy/admin.sock";
 
 export interface GateResult {
@@ -108,12 +104,12 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       }
     }
     case "tcp": {
-      const r = await t.exec(["timeout", "3", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1"', ctx.address, String(g.port)]);
+      const r = await t.exec(["timeout", "3", "bash", "-c", hostScript("tcp-probe.bash"), "lading-tcp-probe", ctx.address, String(g.port)]);
       return { ok: r.code === 0, detail: r.code === 0 ? `port ${g.port} open` : `port ${g.port} closed` };
     }
     case "http": {
       // Probed from the host itself with bash's /dev/tcp, so hosts need no HTTP client installed.
-      const r = await t.exec(["timeout", "3", "bash", "-c", HTTP_PROBE, ctx.address, String(g.port), g.path]);
+      const r = await t.exec(["timeout", "3", "bash", "-c", hostScript("http-probe.bash"), "lading-http-probe", ctx.address, String(g.port), g.path]);
       const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(r.stdout)?.[1] ?? 0);
       const want = g.status ?? 200;
       return { ok: code === want, detail: `GET ${g.path}: ${code || "no answer"}` };
@@ -139,6 +135,36 @@ export interface WaitOptions {
   onCheck?: (r: GateResult, elapsedMs: number) => void;
   /** How long the gate must hold once passed (minHealthy). */
   holdMs?: number;
+  /** How many failed checks in a row that find a container stopped end the wait early (default 3). */
+  stoppedChecks?: number;
+}
+
+/** How many failed checks in a row may find a container stopped before the gate gives up. */
+const STOPPED_CHECKS = 3;
+
+/**
+ * Why a gate that just failed may never pass, from the service's containers: one that has stopped (exited or
+ * dead: `fatal`, its restart policy did not bring it back), or one whose healthcheck fails (its last output).
+ */
+export async function containerTrouble(ctx: GateContext): Promise<{ fatal: boolean; detail: string } | undefined> {
+  const names = ctx.service.containers.map((c) => c.name);
+  if (!names.length) return undefined;
+  let found: Map<string, ContainerFact>;
+  try {
+    found = parseInspectedContainers((await ctx.transport.exec(inspectContainersArgv(names), { become: true })).stdout);
+  } catch {
+    return undefined;
+  }
+  const lastLine = (log: string | undefined): string => (log ? `: ${log.trim().split("\n").pop()!.slice(0, 200)}` : "");
+  for (const name of names) {
+    const c = found.get(name);
+    if (c && (c.status === "exited" || c.status === "dead")) return { fatal: true, detail: `container ${name} ${c.status}${lastLine(c.healthLog)}` };
+  }
+  for (const name of names) {
+    const c = found.get(name);
+    if (c?.health === "unhealthy") return { fatal: false, detail: `container ${name} is unhealthy${lastLine(c.healthLog)}` };
+  }
+  return undefined;
 }
 
 /** Polls a gate until it passes (and holds for holdMs), or the deadline passes. */
@@ -147,12 +173,24 @@ export async function waitForGate(g: Gate, ctx: GateContext, opts: WaitOptions):
   const interval = opts.intervalMs ?? 1000;
   let last: GateResult = { ok: false, detail: "not checked" };
   let passedAt: number | undefined;
+  let stoppedInARow = 0;
   for (;;) {
     const elapsed = Date.now() - started;
     try {
       last = await checkGate(g, ctx);
     } catch (err) {
       last = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+    if (!last.ok) {
+      // Say why while waiting, and stop waiting for a container that has stopped: its deadline would only
+      // be waited out.
+      const trouble = await containerTrouble(ctx);
+      if (trouble) last = { ok: false, detail: `${last.detail}; ${trouble.detail}` };
+      stoppedInARow = trouble?.fatal ? stoppedInARow + 1 : 0;
+      if (stoppedInARow >= (opts.stoppedChecks ?? STOPPED_CHECKS)) {
+        opts.onCheck?.(last, elapsed);
+        return { ok: false, detail: `cannot pass: ${last.detail}`, elapsedMs: Date.now() - started };
+      }
     }
     opts.onCheck?.(last, elapsed);
     if (last.ok) {
@@ -195,7 +233,7 @@ export function parseHaproxyStat(csv: string): HaproxyStatRow[] {
 
 /** The stats rows of a running HAProxy, or undefined when its admin socket does not answer. */
 export async function haproxyStat(t: Transport, container: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<HaproxyStatRow[] | undefined> {
-  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_SHOW_STAT, socket]), { become: true });
+  const r = await t.exec(docker.exec(container, haproxyAdminArgv(socket, "show stat")), { become: true });
   if (r.code !== 0) return undefined;
   const rows = parseHaproxyStat(r.stdout);
   return rows.length ? rows : undefined;
@@ -209,7 +247,7 @@ export async function haproxyBackendsUp(t: Transport, container: string, socket?
 
 /** Runs one command on HAProxy's admin socket (e.g. "set server mariadb/lab1 state maint"). */
 export async function haproxyCommand(t: Transport, container: string, command: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<{ ok: boolean; answer: string }> {
-  const r = await t.exec(docker.exec(container, ["sh", "-c", HAPROXY_COMMAND, socket, command]), { become: true });
+  const r = await t.exec(docker.exec(container, haproxyAdminArgv(socket, command)), { become: true });
   const answer = r.stdout.trim();
   return { ok: r.code === 0 && answer === "", answer: answer || r.stderr.trim() };
 }

@@ -1,7 +1,8 @@
 // The shared body of every command that talks to hosts: render, connect, gather facts, plan, and
 // (for the applying commands) apply, with progress, a recap and documented exit codes.
 import type { Command } from "commander";
-import { applyPlan } from "../apply/apply.js";
+import { applyPlan, vipHolderOf } from "../apply/apply.js";
+import { buildSchedule } from "../plan/schedule.js";
 import type { HostRecap } from "../apply/events.js";
 import { registrationClusters } from "../apply/registrations.js";
 import { InputError } from "../errors.js";
@@ -14,32 +15,33 @@ import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
 import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
 import { waitForLock } from "../lifecycle/lock-wait.js";
-import { parseDuration } from "../apply/duration.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
+import { countOption, durationOption } from "./option-parsers.js";
 import { createReporter, type Reporter } from "./reporter.js";
 
 export interface EngineOptions extends DeploymentOptions {
   limit?: string;
   service?: string[];
-  forks: string;
+  forks: number;
   acceptNewHostKeys?: boolean;
   json?: boolean;
   keepGoing?: boolean;
-  serial?: string;
+  serial?: number | `${number}%`;
   breakLock?: boolean;
-  lockWait?: string;
+  /** --lock-wait, in milliseconds. */
+  lockWait?: number;
 }
 
 export function withEngineOptions(cmd: Command): Command {
   return withDeploymentOptions(cmd)
     .option("-l, --limit <pattern>", "only hosts matching the pattern (names, groups, globs, !exclude, &intersection)")
     .option("-s, --service <name...>", "only these services")
-    .option("-f, --forks <n>", "hosts worked on at once", "10")
+    .option("-f, --forks <n>", "hosts worked on at once", countOption("--forks"), 10)
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
-    .option("--lock-wait <duration>", "when another run holds the deploy lock, wait up to this long (e.g. 10m) for it instead of failing at once (applying commands)")
+    .option("--lock-wait <duration>", "when another run holds the deploy lock, wait up to this long (e.g. 10m) for it instead of failing at once (applying commands)", durationOption("--lock-wait"))
     .option("--json", "one JSON event per line instead of progress output");
 }
 
@@ -71,14 +73,7 @@ export interface EngineRunOptions {
 /** Renders, connects, gathers facts. Unreachable hosts stop the run before any change unless --keep-going. */
 export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState, run: EngineRunOptions = {}): Promise<EngineContext | undefined> {
   const started = Date.now();
-  let lockWaitMs: number | undefined;
-  if (opts.lockWait !== undefined) {
-    try {
-      lockWaitMs = parseDuration(opts.lockWait);
-    } catch (err) {
-      throw new InputError([{ file: "--lock-wait", message: (err as Error).message }]);
-    }
-  }
+  const lockWaitMs = opts.lockWait;
   const project = projectFrom(opts);
   const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
@@ -87,8 +82,7 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
     run.progressOut && !opts.json ? { json: false, tty: false, redact, out: run.progressOut } : { json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact },
   );
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
-  const forks = Number(opts.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new InputError([{ file: "--forks", message: "must be a whole number of at least 1" }]);
+  const forks = opts.forks;
   const session = await openSession(project.inventory, desired, { forks, acceptNewHostKeys: opts.acceptNewHostKeys, volumes: !COMMANDS_WITHOUT_VOLUMES.has(command), emit: (e) => reporter.emit(e) });
   if (session.unreachable.size) {
     if (!opts.keepGoing) {
@@ -176,8 +170,11 @@ function recapOf(host: string, unreachable: boolean): HostRecap {
   return { host, ok: 0, changed: 0, failed: 0, unreachable, skipped: unreachable };
 }
 
-export function planFor(ctx: EngineContext, mode: PlanMode): Plan {
+/** The plan of the run, with its schedule (asking the VIP's holder only when a vipLast service restarts). */
+export async function planFor(ctx: EngineContext, mode: PlanMode): Promise<Plan> {
   const plan = buildPlan({ desired: ctx.desired, facts: ctx.session.facts, secrets: ctx.project.secrets, mode });
+  const live = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, hostParams: ctx.project.hostParams };
+  plan.schedule = buildSchedule({ plan, desired: ctx.desired, facts: ctx.session.facts, serialOverride: ctx.opts.serial, vipHolder: await vipHolderOf(plan, live) });
   ctx.reporter.emit({ type: "plan", changes: countSteps(plan) });
   return plan;
 }
@@ -206,7 +203,7 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionComm
       forks: Number(ctx.opts.forks),
       hostParams: ctx.project.hostParams,
       clusters: registrationClusters(ctx.project.enabled, ctx.project.topology),
-      serialOverride: ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
+      serialOverride: ctx.opts.serial,
     });
     ok = res.ok;
     recap = [...res.recap.values()];

@@ -1,15 +1,10 @@
 // Prechecks: is each host ready for a deploy? One command per host gathers what they need.
 import type { DesiredHost } from "../render/desired.js";
 import type { HostFacts } from "../facts/parse.js";
+import { hostScript } from "../host-scripts/index.js";
+import { parseListeners, wildcardListeners } from "./listeners.js";
 
-export const PRECHECK_SCRIPT = `
-printf '@@engine\\n'; docker version --format '{{.Server.Version}}' 2>/dev/null || printf 'NONE\\n'
-printf '@@time\\n'; date +%s
-printf '@@disk\\n'; df -Pk /var/lib/docker 2>/dev/null | tail -n 1 || df -Pk / | tail -n 1
-printf '@@addr\\n'; ip -o addr show 2>/dev/null | awk '{print $4}'
-printf '@@listen\\n'; (ss -Htln 2>/dev/null || netstat -tln 2>/dev/null) | awk '{print $4}'
-printf '@@end\\n'
-`;
+export const PRECHECK_SCRIPT = hostScript("prechecks.sh");
 
 export const precheckArgv = (): string[] => ["sh", "-c", PRECHECK_SCRIPT];
 
@@ -72,5 +67,9 @@ export function evaluatePrechecks(output: string, host: DesiredHost, facts: Host
     }
   }
   out.push({ check: "ports", ok: clashes.length === 0, detail: clashes.length ? `already in use: ${clashes.join(", ")}` : "free" });
+
+  // A managed service that runs but listens on every address, where its role binds the host's address.
+  const wild = wildcardListeners(host, parseListeners((s.get("listen") ?? []).map((a) => `- - - ${a}`).join("\n")));
+  out.push({ check: "bind", ok: wild.length === 0, detail: wild.length ? wild.map((w) => w.replace(`${host.name}: `, "")).join("; ") : `declared ports on ${host.address} only` });
   return out;
 }

@@ -14,3 +14,12 @@ export function hostScript(name: HostScriptName): string {
 export function shScriptArgv(name: HostScriptName & `${string}.sh`, args: string[]): string[] {
   return ["sh", "-c", hostScript(name), `lading-${name.replace(/\.sh$/, "")}`, ...args];
 }
+
+/**
+ * argv as people read it: a host script shows as its name and parameters (`lading-engine-restart`), not as its
+ * text. Anything else is unchanged.
+ */
+export function shownArgv(argv: readonly string[]): string[] {
+  if ((argv[0] === "sh" || argv[0] === "bash") && argv[1] === "-c" && argv[3]?.startsWith("lading-")) return argv.slice(3);
+  return [...argv];
+}

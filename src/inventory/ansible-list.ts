@@ -1,6 +1,6 @@
 // The structure `ansible-inventory --list` prints, so that lading's view of an inventory can be compared
 // with Ansible's and fed to tools that read it. Secret-looking variables are printed as [REDACTED].
-import { ANSIBLE_NAME_OF_FIELD } from "./connection-vars.js";
+import { ANSIBLE_NAME_OF_FIELD, CONNECTION_VARS } from "./connection-vars.js";
 import type { Inventory, InventoryHost } from "./inventory.js";
 import { ALL_GROUP } from "./raw-inventory.js";
 
@@ -21,15 +21,19 @@ export interface AnsibleInventoryList {
   [group: string]: AnsibleGroupListing | { hostvars: Record<string, Record<string, unknown>> };
 }
 
-/** A host's variables as Ansible would list them: parameters, other ansible_* vars, connection fields. */
+/**
+ * A host's variables as `ansible-inventory --list` prints them: only what the inventory sets (host and group
+ * vars). A connection field appears when the inventory set it, under the name it was written with
+ * (`ansible_ssh_host` stays so); lading's defaults (user root, port 22, the host name as address) do not.
+ */
 export function ansibleHostVars(host: InventoryHost): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  out[ANSIBLE_NAME_OF_FIELD.address] = host.address;
-  out[ANSIBLE_NAME_OF_FIELD.user] = host.user;
-  out[ANSIBLE_NAME_OF_FIELD.port] = host.port;
-  if (host.connection !== "ssh") out[ANSIBLE_NAME_OF_FIELD.connection] = host.connection;
-  if (host.key !== undefined) out[ANSIBLE_NAME_OF_FIELD.key] = host.key;
-  if (host.become) out[ANSIBLE_NAME_OF_FIELD.become] = true;
+  for (const field of Object.keys(ANSIBLE_NAME_OF_FIELD) as (keyof typeof ANSIBLE_NAME_OF_FIELD)[]) {
+    const origin = host.origins[field];
+    if (!origin || host[field] === undefined) continue;
+    const written = origin.path?.split("/").pop();
+    out[written && CONNECTION_VARS.get(written) === field ? written : ANSIBLE_NAME_OF_FIELD[field]] = host[field];
+  }
   for (const [name, v] of host.ansibleVars) out[name] = v.value;
   for (const [name, v] of host.vars) out[name] = v.value;
   for (const name of Object.keys(out)) if (isSecretVariableName(name)) out[name] = REDACTED;

@@ -1,9 +1,10 @@
 // Finds and loads an inventory file, choosing the reader by content: Ansible INI, lading's YAML
 // (defaults/hosts/groups) or Ansible's YAML (a top-level `all:`).
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { InputError, type Problem } from "../errors.js";
+import { readTextFile } from "../model/read-text.js";
 import { parseYaml, type YamlSource } from "../model/source.js";
 import { parseAnsibleYamlInventory } from "./ansible-yaml-inventory.js";
 import { parseIniInventory } from "./ini-inventory.js";
@@ -50,14 +51,7 @@ export function detectInventoryFormat(file: string, text: string): InventoryForm
 
 /** Reads, parses and resolves an inventory; every problem in it is thrown at once as an InputError. */
 export function loadInventory(file: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError([{ file, message: code === "ENOENT" ? "inventory file not found" : `cannot read inventory file (${code})` }]);
-  }
-  return parseInventory(file, text);
+  return parseInventory(file, readTextFile(file, "inventory file not found"));
 }
 
 /** Like loadInventory, from text already read (tests, generated inventories). */

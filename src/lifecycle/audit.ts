@@ -2,6 +2,7 @@
 // (opened with >>, mode 0600). It holds step kinds, targets, reasons, who, when and the command: never a secret.
 import type { RunEvent } from "../apply/events.js";
 import type { Transport } from "../transport/index.js";
+import { hostScript } from "../host-scripts/index.js";
 
 export interface AuditEntry {
   time: string;
@@ -23,12 +24,7 @@ export function auditFileOf(stateFile: string): string {
 }
 
 // $1: the audit log. Lines arrive on stdin and are appended; the file is never rewritten.
-export const AUDIT_SCRIPT = `
-f=$1; d=\${f%/*}
-mkdir -p "$d" && chmod 0700 "$d" || exit 3
-umask 077
-cat >> "$f" && chmod 0600 "$f"
-`;
+export const AUDIT_SCRIPT = hostScript("audit.sh");
 
 export function auditAppendArgv(file: string): string[] {
   return ["sh", "-c", AUDIT_SCRIPT, "lading-audit", file];

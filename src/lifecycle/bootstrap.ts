@@ -4,6 +4,7 @@
 // at a time, each waiting for its services' health gates.
 import { HostError } from "../errors.js";
 import type { Transport } from "../transport/index.js";
+import { hostScript, shScriptArgv } from "../host-scripts/index.js";
 
 export const HOSTS_BEGIN = "# BEGIN lading hosts (managed by lading bootstrap-servers)";
 export const HOSTS_END = "# END lading hosts";
@@ -87,23 +88,10 @@ export function sudoersOf(user: string): string {
 
 // Prints what bootstrap needs to decide, in one round trip: the distribution, whether docker is installed and
 // running (and with live-restore on), how its engine reloads (systemd, or an init script with a reload action), and the current daemon.json, /etc/hosts, sysctl file and sudoers file (base64), and whether the user exists.
-export const PROBE_SCRIPT = `
-user=$1; config=$2
-. /etc/os-release 2>/dev/null; printf 'os %s\\n' "\${ID:-unknown}"
-if command -v docker >/dev/null 2>&1; then printf 'docker yes\\n'; else printf 'docker no\\n'; fi
-if docker info >/dev/null 2>&1; then printf 'running yes\\n'; else printf 'running no\\n'; fi
-printf 'liverestore %s\\n' "$(docker info --format '{{.LiveRestoreEnabled}}' 2>/dev/null)"
-if [ -d /run/systemd/system ]; then printf 'systemd yes\\n'; else printf 'systemd no\\n'; fi
-if grep -Eqs '(^|[[:space:]|])reload[|)]' /etc/init.d/docker; then printf 'initreload yes\\n'; else printf 'initreload no\\n'; fi
-for f in ${DAEMON_JSON} ${RESTART_PENDING} /etc/hosts ${SYSCTL_FILE} "/etc/sudoers.d/lading-$user"; do
-  if [ -f "$f" ]; then printf 'file %s %s\\n' "$f" "$(base64 -w0 -- "$f")"; else printf 'file %s -\\n' "$f"; fi
-done
-if [ -n "$user" ] && id -u "$user" >/dev/null 2>&1; then printf 'user yes\\n'; else printf 'user no\\n'; fi
-if [ -d "$config" ]; then printf 'config yes\\n'; else printf 'config no\\n'; fi
-`;
+export const PROBE_SCRIPT = hostScript("bootstrap-probe.sh");
 
 export function probeArgv(user: string, configDir: string): string[] {
-  return ["sh", "-c", PROBE_SCRIPT, "lading-probe", user, configDir];
+  return ["sh", "-c", PROBE_SCRIPT, "lading-probe", user, configDir, DAEMON_JSON, RESTART_PENDING, "/etc/hosts", SYSCTL_FILE];
 }
 
 export interface Probe {
@@ -187,7 +175,7 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
   if (!probe.docker) {
     steps.push({
       kind: "install-engine",
-      argv: ["sh", "-c", "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends docker.io"],
+      argv: shScriptArgv("install-engine.sh", []),
       reason: "docker: not installed (docker.io from the distribution)",
     });
     steps.push({ kind: "run", argv: START_ENGINE_ARGV, reason: "docker: start" });
@@ -205,8 +193,8 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
   return steps;
 }
 
-const START_ENGINE_ARGV = ["sh", "-c", "systemctl enable --now docker 2>/dev/null || service docker start"];
-const RESTART_ENGINE_ARGV = ["sh", "-c", "systemctl restart docker 2>/dev/null || service docker restart"];
+const START_ENGINE_ARGV = shScriptArgv("engine-start.sh", []);
+const RESTART_ENGINE_ARGV = shScriptArgv("engine-restart.sh", []);
 
 /**
  * daemon.json options a running dockerd takes on reload (SIGHUP) without a restart (dockerd's documented
@@ -244,7 +232,7 @@ export function changedDaemonOptions(current: string | undefined, wanted: string
 export function reloadEngineArgv(probe: Pick<Probe, "systemd" | "initScriptReloads">): string[] {
   if (probe.systemd) return ["systemctl", "reload", "docker"];
   if (probe.initScriptReloads) return ["service", "docker", "reload"];
-  return ["sh", "-c", 'pid=$(cat -- "$1") && kill -HUP "$pid"', "lading-reload", ENGINE_PID_FILE];
+  return shScriptArgv("engine-reload.sh", [ENGINE_PID_FILE]);
 }
 
 export const ENGINE_PID_FILE = "/var/run/docker.pid";
@@ -298,7 +286,7 @@ function liveRestoreOf(daemon: string): boolean {
 
 /** The argv that copies a staged file's bytes into `path` (keeping its inode) and removes the staged copy. */
 export function copyInPlaceArgv(staged: string, path: string): string[] {
-  return ["sh", "-c", 'cat -- "$1" > "$2" && rm -f -- "$1"', "lading-copy", staged, path];
+  return shScriptArgv("copy-in-place.sh", [staged, path]);
 }
 
 export async function runBootstrapStep(t: Transport, step: BootstrapStep, opts: { pollMs?: number; timeoutMs?: number } = {}): Promise<void> {

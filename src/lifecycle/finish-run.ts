@@ -2,6 +2,7 @@
 // files, the audit entries and the release of the deploy lock travel together over stdin (never argv: state
 // and revisions hold secrets). The records are staged in a file first and applied only when the trailer
 // says they all arrived, so a connection cut mid-way writes nothing and leaves the lock for --break-lock.
+import { hostScript } from "../host-scripts/index.js";
 
 export type FinishRecord =
   /** Replace a file atomically (rename), creating its folder. */
@@ -17,48 +18,7 @@ export type FinishRecord =
 // that share CPUs in the lab: it starts few processes (about ten for a state file, a revision, the audit entries
 // and the release): folders are made only when missing, a new file is created private by the umask (chmod only
 // for another mode), base64 reads a here-document (no printf | pipe), and the lock is read by the shell.
-export const FINISH_SCRIPT = `
-d=$1
-{ [ -d "$d" ] || mkdir -p "$d"; } && chmod 0700 "$d" || exit 3
-umask 077
-tmp="$d/.finish.$$"
-trap 'rm -f "$tmp"' EXIT
-cat > "$tmp" || exit 3
-case "$(tail -n 1 "$tmp")" in
-"E "[0-9]*) ;;
-*) echo "the run's final records arrived incomplete: nothing was written" >&2; exit 4 ;;
-esac
-while IFS= read -r line; do
-  op=\${line%% *}; rest=\${line#* }
-  case "$op" in
-  W)
-    mode=\${rest%% *}; path=\${rest#* }; IFS= read -r body
-    new="$path.lading-new"
-    { [ -d "\${path%/*}" ] || mkdir -p "\${path%/*}"; } || exit 5
-    if [ -e "$new" ]; then rm -f "$new" || exit 5; fi
-    base64 -d > "$new" <<LADING_BODY || exit 5
-$body
-LADING_BODY
-    case "$mode" in 600|0600) ;; *) chmod "$mode" "$new" || exit 5 ;; esac
-    mv -f "$new" "$path" || exit 5 ;;
-  A)
-    path=$rest; IFS= read -r body
-    { [ -d "\${path%/*}" ] || mkdir -p "\${path%/*}"; } || exit 5
-    base64 -d >> "$path" <<LADING_BODY || exit 5
-$body
-LADING_BODY
-    chmod 0600 "$path" || exit 5 ;;
-  U)
-    id=\${rest%% *}; path=\${rest#* }; ours=""
-    if [ -f "$path" ]; then
-      while IFS= read -r held || [ -n "$held" ]; do case $held in *"\"$id\""*) ours=1 ;; esac; done < "$path"
-    fi
-    if [ -n "$ours" ]; then rm -f "$path"; fi ;;
-  E) ;;
-  esac
-done < "$tmp"
-echo DONE
-`;
+export const FINISH_SCRIPT = hostScript("finish-run.sh");
 
 export function finishArgv(ladingDir: string): string[] {
   return ["sh", "-c", FINISH_SCRIPT, "lading-finish", ladingDir];

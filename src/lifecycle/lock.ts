@@ -2,6 +2,7 @@
 // taken with an atomic create (the shell's noclobber), so two runs never act on the same hosts at once.
 import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
+import { hostScript } from "../host-scripts/index.js";
 
 export interface LockInfo {
   /** Random per run: a release removes only its own lock. */
@@ -48,28 +49,7 @@ export function newLockInfo(command: string, now: Date = new Date(), environment
 // the host in between (and appended to the log before releasing) would make this run's plan stale, so it
 // lets go and says MOVED instead. Every changing run takes it on all its hosts at once: it starts few processes
 // (the folder is made, private, only when missing; the final exec keeps its mode).
-export const LOCK_SCRIPT = `
-mode=$1; f=$2; id=$3; audit=$4; want=$5; d=\${f%/*}
-case "$mode" in
-take|break)
-  [ -d "$d" ] || { mkdir -p "$d" && chmod 0700 "$d"; } || exit 3
-  umask 077
-  if [ "$mode" = break ]; then
-    cat > "$f.new" && mv -f "$f.new" "$f" || exit 3
-  else
-    set -C
-    if ! { cat > "$f"; } 2>/dev/null; then set +C; echo HELD; cat "$f"; exit 0; fi
-    set +C
-  fi
-  now=0
-  if [ -f "$audit" ]; then now=$(stat -c %s -- "$audit"); fi
-  if [ "$now" != "$want" ]; then rm -f "$f"; echo MOVED; exit 0; fi
-  echo TAKEN ;;
-release)
-  if [ -f "$f" ] && grep -qF "\\"$id\\"" "$f"; then rm -f "$f"; echo RELEASED; else echo NOT-OURS; fi ;;
-*) exit 2 ;;
-esac
-`;
+export const LOCK_SCRIPT = hostScript("lock.sh");
 
 export function lockArgv(mode: "take" | "break" | "release", file: string, id = "", audit = "", auditBytes = 0): string[] {
   return ["sh", "-c", LOCK_SCRIPT, "lading-lock", mode, file, id, audit, String(auditBytes)];

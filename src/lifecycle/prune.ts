@@ -3,6 +3,7 @@
 // state wants.
 import { HostError } from "../errors.js";
 import type { Transport } from "../transport/index.js";
+import { hostScript } from "../host-scripts/index.js";
 
 export interface HostImage {
   id: string;
@@ -14,15 +15,7 @@ export interface HostImage {
 // Every image with its tags and digests, then the image id of every container (all of them, not only lading's).
 // A failed listing fails the script: an empty answer must never read as "no images". ({{range}}, not {{join}}:
 // Docker 20.10's templates refuse to join RepoTags.)
-export const IMAGES_SCRIPT = `
-images=$(docker image ls --quiet --no-trunc) || exit 3
-containers=$(docker ps --all --quiet) || exit 3
-printf '@@images\\n'
-if [ -n "$images" ]; then docker image inspect --format '{{.Id}} {{range .RepoTags}}{{.}},{{end}} {{range .RepoDigests}}{{.}},{{end}}' $(printf '%s\\n' $images | sort -u) || exit 3; fi
-printf '@@used\\n'
-if [ -n "$containers" ]; then docker inspect --format '{{.Image}}' $containers || exit 3; fi
-printf '@@end\\n'
-`;
+export const IMAGES_SCRIPT = hostScript("images.sh");
 
 export function imagesArgv(): string[] {
   return ["sh", "-c", IMAGES_SCRIPT, "lading-images"];

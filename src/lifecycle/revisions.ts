@@ -6,6 +6,7 @@ import type { HostFacts, ImageFact } from "../facts/parse.js";
 import type { DesiredContainer, DesiredFile, DesiredService } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
 import { HostError } from "../errors.js";
+import { hostScript } from "../host-scripts/index.js";
 
 export interface RevisionImage {
   /** The reference the service asked for (tag), as rendered. */
@@ -164,25 +165,7 @@ export function rollbackTarget(revisions: Revision[], facts: HostFacts, to?: num
 
 // Prints every revision file of the services given (all when none) as "@@<service> <n>" and its base64 body,
 // and the ids of the images given as "@@image <ref> <id> <digests...>" (inspected after a pull, for recording).
-export const REVISIONS_SCRIPT = `
-dir=$1; shift
-printf '@@begin\\n'
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
-  svc=$1; shift
-  [ -d "$dir/$svc" ] || continue
-  for f in "$dir/$svc"/*.json; do
-    [ -f "$f" ] || continue
-    n=\${f##*/}; n=\${n%.json}
-    printf '@@rev %s %s\\n' "$svc" "$n"; base64 -w0 -- "$f"; printf '\\n'
-  done
-done
-[ "$#" -gt 0 ] && shift
-for ref in "$@"; do
-  info=$(docker image inspect --format '{{.Id}} {{range .RepoDigests}}{{.}} {{end}}' "$ref" 2>/dev/null) || continue
-  printf '@@image %s %s\\n' "$ref" "$info"
-done
-printf '@@end\\n'
-`;
+export const REVISIONS_SCRIPT = hostScript("revisions.sh");
 
 export function readRevisionsArgv(dir: string, services: string[], images: string[] = []): string[] {
   return ["sh", "-c", REVISIONS_SCRIPT, "lading-revisions", dir, ...services, "--", ...images];

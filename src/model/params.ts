@@ -4,7 +4,7 @@ import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.js";
 import type { Parameter } from "../generated/role.js";
 import { createRequire } from "node:module";
-import { createAjv } from "./schema-check.js";
+import { createAjv, describeValue } from "./schema-check.js";
 import type { DeclaredParameter } from "./roles.js";
 import type { YamlSource } from "./source.js";
 
@@ -105,10 +105,7 @@ function valueAt(value: unknown, pointer: string): unknown {
 }
 
 function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return describeValue(v);
 }
 
 /** The closest declared name, for "did you mean" hints. */

@@ -145,6 +145,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
     }),
   );
   const overrides = new OverrideSet(dir);
+  problems.push(...overrides.problems);
   const serviceDests = new Map(enabled.map((r) => [r.def.name, new Set((r.def.files ?? []).map((f) => f.dest.replace(/^.*\//, (m) => (f.dest.startsWith("/") ? "" : m))))]));
   problems.push(...overrides.unusedProblems(serviceDests, new Set(inventory.hosts.keys())));
   if (problems.length) throw new InputError(problems);
@@ -203,7 +204,9 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
     onlyServices,
   });
   problems.push(...result.problems);
-  problems.push(...portProblems(result.state, project.roles.byName));
+  problems.push(
+    ...portProblems(result.state, project.roles.byName, (host, name) => project.inventory.hosts.get(host)?.vars.get(name)?.source ?? project.resolver.globalSource(name)),
+  );
   if (problems.length) throw new InputError(problems);
   return result.state;
 }

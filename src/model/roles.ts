@@ -1,5 +1,5 @@
 // Loads role folders (roles/<service>/role.yaml + templates/) and checks what the schema cannot.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Problem } from "../errors.js";
 import { InputError } from "../errors.js";
@@ -8,6 +8,7 @@ import { compileTemplate, TemplateError, type CompiledTemplate } from "../render
 import type { DeclaredSecrets } from "../secrets/declared-secrets.js";
 import { builtinRolesDir } from "../paths.js";
 import { checkPrecompiledSchema } from "./precompiled-schemas.js";
+import { readErrorMessage, readTextFile } from "./read-text.js";
 import { readYaml, type YamlSource } from "./source.js";
 
 /** A template file of a role, compiled once. */
@@ -63,7 +64,15 @@ export function loadRoles(dirs: string[]): RoleSet {
     if (existsSync(join(dir, "global.yaml"))) globalFiles.push(join(dir, "global.yaml"));
     for (const entry of readdirSync(dir).sort()) {
       const roleFile = join(dir, entry, "role.yaml");
-      if (statSync(join(dir, entry)).isDirectory() && existsSync(roleFile)) found.set(entry, join(dir, entry));
+      let isDir: boolean;
+      try {
+        isDir = statSync(join(dir, entry)).isDirectory();
+      } catch (err) {
+        // A dangling link or a link loop among the role folders: not a role, but worth saying.
+        problems.push({ file: join(dir, entry), message: readErrorMessage(err, "symbolic link to nothing (its target does not exist)") });
+        continue;
+      }
+      if (isDir && existsSync(roleFile)) found.set(entry, join(dir, entry));
     }
   }
 
@@ -174,7 +183,14 @@ function loadTemplates(role: LoadedRole, problems: Problem[], builtin: boolean):
       problems.push(role.source.problem(["files", i, "template"], `template "${f.template}" not found in ${join(role.dir, "templates")}`));
       return;
     }
-    const text = readFileSync(file, "utf8");
+    let text: string;
+    try {
+      text = readTextFile(file);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      problems.push(...err.problems);
+      return;
+    }
     if (builtin) {
       let compiled: CompiledTemplate | undefined;
       role.templates.set(f.template, {

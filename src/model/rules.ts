@@ -65,7 +65,8 @@ export function topologyProblems(
   if (vipNeededBy.length && !globals.vipUnknown) {
     const who = vipNeededBy.map((x) => x.role).join(" and ");
     const hosts = Math.max(...vipNeededBy.map((x) => x.hosts));
-    problems.push({ file: globals.globalsFile, path: "vip_address", message: `vip_address must be set: ${who} run${vipNeededBy.length === 1 ? "s" : ""} on ${hosts} hosts (keepalived moves the VIP between them)` });
+    // `vip_address:` with nothing after it is null: point at that line.
+    problems.push({ ...(globals.vipSource ?? { file: globals.globalsFile, path: "vip_address" }), message: `vip_address must be set: ${who} run${vipNeededBy.length === 1 ? "s" : ""} on ${hosts} hosts (keepalived moves the VIP between them)` });
   }
 
   if (typeof globals.vip === "string" && globals.vip && !globals.vipUnknown) {
@@ -81,10 +82,27 @@ export function topologyProblems(
   return problems;
 }
 
-/** Two services on one host must not bind the same port (all containers use host networking). */
-export function portProblems(state: DesiredState, roles: Map<string, LoadedRole>): Problem[] {
+/** Where a user set a parameter for a host (an inventory var, else globals.yml), or undefined for its default. */
+export type ParameterOrigin = (host: string, name: string) => Omit<Problem, "message"> | undefined;
+
+/**
+ * Two services on one host must not bind the same port (all containers use host networking). The clash is
+ * reported where the user set the port that collides (an inventory host var, globals.yml), and at the role's
+ * port entry only when both ports are the roles' defaults; the other side is named second.
+ */
+export function portProblems(state: DesiredState, roles: Map<string, LoadedRole>, originOf: ParameterOrigin = () => undefined): Problem[] {
   const problems: Problem[] = [];
   const reported = new Set<string>();
+  /** Where the port at `index` of a container was set: the user's value of a parameter its template names. */
+  const userSetAt = (host: string, service: string, container: string, index: number): Omit<Problem, "message"> | undefined => {
+    const entry = roles.get(service)?.def.containers?.[container]?.ports?.[index];
+    if (typeof entry !== "string") return undefined;
+    for (const m of entry.matchAll(/\{\{\s*([A-Za-z_][\w]*)\s*\}\}/g)) {
+      const at = originOf(host, m[1]!);
+      if (at) return at;
+    }
+    return undefined;
+  };
   for (const host of state.hosts.values()) {
     const owner = new Map<number, { service: string; container: string; index: number }>();
     for (const svc of host.services) {
@@ -95,11 +113,22 @@ export function portProblems(state: DesiredState, roles: Map<string, LoadedRole>
             const key = `${prior.service}/${svc.name}/${port}`;
             if (!reported.has(key)) {
               reported.add(key);
-              const role = roles.get(svc.name)!;
-              problems.push({
-                ...role.source.locate(["containers", c.name, "ports", index]),
-                message: `port ${port} is also bound by ${prior.service}/${prior.container} on host ${host.name}`,
-              });
+              const mine = userSetAt(host.name, svc.name, c.name, index);
+              const theirs = userSetAt(host.name, prior.service, prior.container, prior.index);
+              const roleAt = (service: string, container: string, i: number): Omit<Problem, "message"> => roles.get(service)!.source.locate(["containers", container, "ports", i]);
+              const describeAt = (l: Omit<Problem, "message">): string => `${l.file}${l.line ? `:${l.line}` : ""}`;
+              if (!mine && theirs) {
+                problems.push({
+                  ...theirs,
+                  message: `port ${port} of ${prior.service}/${prior.container} on host ${host.name} is also bound by ${svc.name}/${c.name} (${describeAt(roleAt(svc.name, c.name, index))})`,
+                });
+              } else {
+                const other = theirs ?? roleAt(prior.service, prior.container, prior.index);
+                problems.push({
+                  ...(mine ?? roleAt(svc.name, c.name, index)),
+                  message: `port ${port}${mine ? ` of ${svc.name}/${c.name}` : ""} is also bound by ${prior.service}/${prior.container} on host ${host.name} (${describeAt(other)})`,
+                });
+              }
             }
           } else if (!prior) owner.set(port, { service: svc.name, container: c.name, index });
         });

@@ -1,11 +1,11 @@
 // Reads YAML files keeping positions, so that every error can name file, line, column and path.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { isAbsolute, relative, sep } from "node:path";
-import { Document, isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
+import { Document, isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from "yaml";
 import { InputError, type Problem } from "../errors.js";
 import { BUILTIN_YAML } from "../generated/builtin-yaml.js";
 import { builtinRolesDir } from "../paths.js";
+import { readTextFile } from "./read-text.js";
 
 export type PathSegment = string | number;
 
@@ -37,10 +37,29 @@ export class YamlSource {
     return this.parse().doc;
   }
 
-  /** The plain JS value of the document (null for an empty file); a new copy at every call. */
-  value(): unknown {
+  /**
+   * The plain JS value of the document (null for an empty file); a new copy at every call. Aliases that expand
+   * past a bound are an InputError at the first alias.
+   */
+  value(opts: { mapAsMap?: boolean } = {}): unknown {
     if (this.known && !this.parsed) return structuredClone(this.known.value);
-    return this.doc.toJS({ maxAliasCount: 1000 });
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT, mapAsMap: opts.mapAsMap ?? false });
+    } catch (err) {
+      // yaml refuses aliases that expand past the bound (a "billion laughs" document): name the first alias.
+      if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
+      let offset: number | undefined;
+      visit(this.doc, {
+        Alias: (_key, node) => {
+          offset = rangeStart(node);
+          return visit.BREAK;
+        },
+      });
+      const pos = this.parse().lines.linePos(offset ?? 0);
+      throw new InputError([
+        { file: this.file, line: pos.line, column: pos.col, message: `YAML aliases here expand to too many values (more than ${MAX_ALIAS_COUNT}): write the values out instead` },
+      ]);
+    }
   }
 
   /**
@@ -112,6 +131,9 @@ export function formatPath(path: readonly PathSegment[]): string {
   return path.map(String).join("/");
 }
 
+/** How many values aliases may expand to in one document (yaml's bound against alias bombs). */
+const MAX_ALIAS_COUNT = 1000;
+
 /** How every YAML file is parsed (scripts/gen-builtin-yaml.mjs parses the built-in roles the same way). */
 const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true } as const;
 
@@ -120,7 +142,10 @@ export function parseYaml(file: string, text: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, ...PARSE_OPTIONS });
   const problems: Problem[] = doc.errors.map((e) => {
-    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+    // An error found at the end of the text (an unclosed quote on the last line) is placed on that last line,
+    // not on the empty line after its final newline.
+    const end = text.endsWith("\n") ? text.length - 1 : text.length;
+    const pos = e.pos[0] >= end && end > 0 ? lines.linePos(end - 1) : (e.linePos?.[0] ?? lines.linePos(e.pos[0]));
     return {
       file,
       line: pos?.line,
@@ -135,13 +160,7 @@ export function parseYaml(file: string, text: string): YamlSource {
 
 /** Reads and parses a YAML file; a missing file is an InputError naming it. */
 export function readYaml(file: string): YamlSource {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError([{ file, message: code === "ENOENT" ? "file not found" : `cannot read file (${code})` }]);
-  }
+  const text = readTextFile(file);
   return builtinSource(file, text) ?? parseYaml(file, text);
 }
 

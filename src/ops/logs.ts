@@ -3,7 +3,6 @@
 // commands; this module decides what to run, in which order lines go out, and what to say when a host drops.
 import * as docker from "../docker/commands.js";
 import { HostError, InputError } from "../errors.js";
-import { parseDuration } from "../apply/duration.js";
 import type { ExecStream, Transport } from "../transport/index.js";
 
 export interface LogsQuery {
@@ -15,29 +14,21 @@ export interface LogsQuery {
   follow: boolean;
 }
 
-/** Checks --since, --tail and --grep before any connection; InputError (exit 3) naming the option. */
-export function parseLogsQuery(opts: { since?: string; tail?: string; grep?: string; follow?: boolean }): LogsQuery {
-  const problems: { file: string; message: string }[] = [];
+/**
+ * The query of a logs run from its options (--since and --tail arrive checked by their option parsers);
+ * --grep is checked here, before any connection: InputError (exit 3) naming it.
+ */
+export function parseLogsQuery(opts: { since?: number; tail?: number; grep?: string; follow?: boolean }): LogsQuery {
   const q: LogsQuery = { follow: !!opts.follow };
-  if (opts.since !== undefined) {
-    try {
-      q.sinceMs = parseDuration(opts.since);
-    } catch (err) {
-      problems.push({ file: "--since", message: (err as Error).message });
-    }
-  }
-  if (opts.tail !== undefined) {
-    if (!/^\d+$/.test(opts.tail)) problems.push({ file: "--tail", message: `"${opts.tail}" is not a whole number of lines (e.g. --tail 100)` });
-    else q.tail = Number(opts.tail);
-  }
+  if (opts.since !== undefined) q.sinceMs = opts.since;
+  if (opts.tail !== undefined) q.tail = opts.tail;
   if (opts.grep !== undefined) {
     try {
       q.grep = new RegExp(opts.grep);
     } catch (err) {
-      problems.push({ file: "--grep", message: `not a regular expression: ${(err as Error).message}` });
+      throw new InputError([{ file: "--grep", message: `not a regular expression: ${(err as Error).message}` }]);
     }
   }
-  if (problems.length) throw new InputError(problems);
   return q;
 }
 

@@ -21,7 +21,7 @@ export function mergeYaml(base: string, overrides: OverrideText[], opts: { baseF
   let changed = false;
   for (const override of overrides) {
     const source = parseYaml(override.file, override.text);
-    const value: unknown = source.doc.toJS({ mapAsMap: true, maxAliasCount: 1000 });
+    const value: unknown = source.value({ mapAsMap: true });
     if (value === null || value === undefined) continue;
     if (!(value instanceof Map)) throw new InputError([source.problem([], "an override must be a map of keys to merge")]);
     if (doc.contents === null || doc.contents === undefined) doc.contents = new YAMLMap() as unknown as typeof doc.contents;

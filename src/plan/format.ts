@@ -2,6 +2,7 @@
 // changed files. Everything passes through the redactor: secrets show as [REDACTED].
 import { createRequire } from "node:module";
 import type { Plan, Step } from "./plan.js";
+import { scheduleLevels, type BatchKind, type Schedule } from "./schedule.js";
 
 export interface FormatOptions {
   redact: (text: string) => string;
@@ -61,7 +62,27 @@ export function formatPlan(plan: Plan, opts: FormatOptions): string {
     for (const o of hp.orphans) out.push(`  ${paint(c, "35", `orphan    ${o}`)}  # managed by lading but no service wants it (destroy --service to remove)`);
     for (const w of hp.warnings) out.push(`  warning: ${w}`);
   }
+  if (plan.schedule?.services.length) out.push(...formatSchedule(plan.schedule, c));
   return `${out.join("\n")}\n`;
+}
+
+const BATCH_NOTE: Record<BatchKind, string> = { bootstrap: "bootstraps the cluster", create: "created", rollout: "changed", rejoin: "leaves its bootstrap command" };
+
+/** The schedule for people: which services start together, each one's batches in order, and why. */
+export function formatSchedule(schedule: Schedule, color?: boolean): string[] {
+  const out = [paint(color, "1", "schedule (services at the same level run at once; each waits only for those it names):")];
+  scheduleLevels(schedule).forEach((names, i) => {
+    out.push(`  level ${i + 1}: ${names.join(", ")}`);
+    for (const name of names) {
+      const s = schedule.services.find((x) => x.service === name)!;
+      const waits = s.after.length ? `after ${s.after.map((a) => `${a.service} (${a.why})`).join(", ")}` : "starts at once";
+      out.push(`    ${name}: ${waits}; ${s.why}`);
+      s.batches.forEach((b, k) => out.push(`      ${k + 1}. ${b.hosts.join(" ")}  # ${BATCH_NOTE[b.kind]}${b.hold ? ", then held" : ""}`));
+      for (const g of s.guards) out.push(paint(color, "2", `      at run time: ${g}`));
+    }
+  });
+  for (const w of schedule.warnings) out.push(`  warning: ${w}`);
+  return out;
 }
 
 /** The plan as data for --json: steps with reasons, never file contents or secrets. */
@@ -75,6 +96,7 @@ export function planToJson(plan: Plan, redact: (s: string) => string): unknown {
       orphans: hp.orphans,
       warnings: hp.warnings,
     })),
+    schedule: plan.schedule,
   };
 }
 

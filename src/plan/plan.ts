@@ -4,6 +4,7 @@ import { canonicalJson, containerSpecOf, LABEL, sha256, specHash } from "../dock
 import type { HostFacts } from "../facts/parse.js";
 import type { DesiredContainer, DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
+import type { Schedule } from "./schedule.js";
 
 export type PlanMode = "deploy" | "reconfigure" | "genconfig" | "deploy-containers";
 
@@ -57,6 +58,8 @@ export interface Plan {
   hosts: Map<string, HostPlan>;
   /** Per service, the host that bootstraps a new cluster (first deploy of Galera). */
   bootstrap: Map<string, string>;
+  /** The order the run takes (src/plan/schedule.ts), once scheduled; an apply without one schedules it itself. */
+  schedule?: Schedule;
 }
 
 export interface PlanInput {

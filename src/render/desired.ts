@@ -75,6 +75,10 @@ export interface DesiredService {
   database?: { name: string; user: string; passwordSecret: string };
   messaging?: { vhost: string; user: string; passwordSecret: string };
   rollout: Rollout & { gate?: Gate };
+  /** The roles this one depends on (role.yaml dependsOn): in a run, it starts after their gates passed. */
+  dependsOn: string[];
+  /** Whether HAProxy fronts it (role.yaml loadbalancer): its hosts are drained through HAProxy before they stop. */
+  loadBalanced: boolean;
 }
 
 export interface DesiredHost {

@@ -2,9 +2,10 @@
 //   config/<service>/<file>         applies on every host of the service
 //   config/<service>/<host>/<file>  applies on that host, after the service-wide one
 // ini and yaml/json files merge key by key; any other file replaces the rendered one whole.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { InputError, type Problem } from "../errors.js";
+import { readErrorMessage, readTextFile } from "../model/read-text.js";
 import { mergeIni } from "../overrides/merge-ini.js";
 import { mergeJson } from "../overrides/merge-json.js";
 import { mergeYaml } from "../overrides/merge-yaml.js";
@@ -18,15 +19,31 @@ export class OverrideSet {
   /** Keyed by `service/dest` or `service/host/dest`. */
   private readonly files = new Map<string, OverrideFile>();
   readonly root: string;
+  /** Files and folders of config/ that could not be read (not UTF-8, a link loop): located, for the caller. */
+  readonly problems: Problem[] = [];
 
   constructor(deploymentDir: string) {
     this.root = join(deploymentDir, "config");
     if (!existsSync(this.root)) return;
+    const problems = this.problems;
+    // Folders seen, by their real path: a link to a folder above it would make the walk endless.
+    const seen = new Set<string>();
     const walk = (dir: string): void => {
+      const real = realpathSync(dir);
+      if (seen.has(real)) {
+        problems.push({ file: dir, message: `symbolic-link loop: this folder is ${relative(this.root, real) || "config/"} again (remove the link)` });
+        return;
+      }
+      seen.add(real);
       for (const entry of readdirSync(dir).sort()) {
         const full = join(dir, entry);
-        if (statSync(full).isDirectory()) walk(full);
-        else if (!entry.startsWith(".") && entry !== "README.md") this.files.set(relative(this.root, full), { file: full, text: readFileSync(full, "utf8") });
+        try {
+          if (statSync(full).isDirectory()) walk(full);
+          else if (!entry.startsWith(".") && entry !== "README.md") this.files.set(relative(this.root, full), { file: full, text: readTextFile(full) });
+        } catch (err) {
+          if (err instanceof InputError) problems.push(...err.problems);
+          else problems.push({ file: full, message: readErrorMessage(err, "symbolic link to nothing (its target does not exist)") });
+        }
       }
     };
     walk(this.root);

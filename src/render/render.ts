@@ -235,6 +235,8 @@ class Renderer {
         passwordSecret: mq.passwordSecret,
       },
       rollout: this.renderRollout(role, ctx),
+      dependsOn: [...(role.def.dependsOn ?? [])],
+      loadBalanced: (role.def.loadbalancer ?? []).length > 0,
     };
   }
 

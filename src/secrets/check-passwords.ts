@@ -25,9 +25,9 @@ export function checkPasswordsText(file: string, text: string, declared: Declare
   return source;
 }
 
-// ajv says "must be null,string,object" of a value such as `12345678`; say what to write instead.
+// ajv says "must be null, string or object" of a value such as `12345678`; say what to write instead.
 function explainTypeProblem(p: Problem): Problem {
-  return p.message === "must be null,string,object"
+  return p.message.startsWith("must be null, string or object")
     ? { ...p, message: "must be a string (quote it), a key pair {private_key, public_key}, or blank" }
     : p;
 }

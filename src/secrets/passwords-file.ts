@@ -1,7 +1,8 @@
 // passwords.yml: reading it for a deployment (readPasswords) and filling it (generatePasswordsFile, `lading genpwd`).
-import { readFileSync, realpathSync, statSync, chmodSync } from "node:fs";
+import { realpathSync, statSync, chmodSync } from "node:fs";
 import { InputError, type Problem } from "../errors.js";
 import type { SecretValue } from "./secret-value.js";
+import { readTextFile } from "../model/read-text.js";
 import type { YamlSource } from "../model/source.js";
 import { checkPasswordsText, passwordEntries } from "./check-passwords.js";
 import { isBlankSecret, type DeclaredSecrets } from "./declared-secrets.js";
@@ -35,7 +36,7 @@ export function readPasswords(file: string, declared: DeclaredSecrets): Map<stri
   }
   let source: YamlSource;
   try {
-    source = checkPasswordsText(file, readFileSync(file, "utf8"), declared);
+    source = checkPasswordsText(file, readTextFile(file), declared);
   } catch (err) {
     if (err instanceof InputError) throw new InputError([...problems, ...err.problems]);
     throw err;
@@ -80,7 +81,7 @@ export interface GenpwdReport extends Omit<FillResult, "text"> {
  */
 export function generatePasswordsFile(file: string, declared: DeclaredSecrets, opts: { merge?: string } = {}): GenpwdReport {
   const target = resolveExisting(file);
-  const existing = target ? { text: readFileSync(target, "utf8"), mode: statSync(target).mode } : undefined;
+  const existing = target ? { text: readTextFile(target), mode: statSync(target).mode } : undefined;
   const old = opts.merge ? { file: opts.merge, text: readTextOrFail(opts.merge) } : undefined;
 
   const { text, ...counts } = fillPasswords({ file, text: existing?.text }, declared, { old });
@@ -103,10 +104,5 @@ function resolveExisting(file: string): string | undefined {
 }
 
 function readTextOrFail(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError([{ file, message: code === "ENOENT" ? "file not found" : `cannot read file (${code})` }]);
-  }
+  return readTextFile(file);
 }

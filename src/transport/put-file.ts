@@ -6,91 +6,23 @@ import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { HostError } from "../errors.js";
 import type { ExecOptions, ExecResult, FileToPut, PutFileOptions } from "./transport.js";
+import { hostScript } from "../host-scripts/index.js";
 
 type Exec = (argv: readonly string[], opts?: ExecOptions) => Promise<ExecResult>;
 
-const TEMP_MARKER = ".lading-tmp.";
+/** What names a temporary file of a write (.<name>.lading-tmp.<tag>); put-files.sh and cleanup-temp-files.sh use it. */
+export const TEMP_MARKER = ".lading-tmp.";
 
 /**
- * Positional parameters: $1 dir, $2 name, $3 umask the file is created with, $4 mode to chmod ("" = the umask
- * gave it already), $5 owner to chown ("" = unchanged), $6 byte count, $7 random tag.
- * Every process it starts costs milliseconds on a busy host, and a deploy writes many files at once: the
- * directory is made only when missing, the permission bits come from the umask unless the mode has execute
- * bits, and chown runs only when it changes something (writeFileAtomically decides).
- */
-const PUT_FILE_SCRIPT = `set -eu
-dir=$1 name=$2 mask=$3 mode=$4 owner=$5 size=$6 tag=$7
-dest=$dir/$name
-tmp=$dir/.$name${TEMP_MARKER}$tag
-[ -d "$dir" ] || mkdir -p -- "$dir"
-for stale in "$dir"/."$name"${TEMP_MARKER}*; do
-  if [ -e "$stale" ]; then rm -f -- "$stale"; fi
-done
-trap 'rm -f -- "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM PIPE
-umask "$mask"
-set -C
-cat > "$tmp"
-set +C
-got=$(($(wc -c < "$tmp")))
-if [ "$got" != "$size" ]; then
-  echo "received $got of $size bytes; $dest left unchanged" >&2
-  exit 3
-fi
-if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"; fi
-if [ -n "$owner" ]; then chown -- "$owner" "$tmp"; fi
-sync -- "$tmp" 2>/dev/null || :
-mv -f -- "$tmp" "$dest"
-sync -- "$dir" 2>/dev/null || :
-`;
-
-/**
- * Several files in one round trip: their contents arrive one after the other on stdin, and each is written as
- * PUT_FILE_SCRIPT writes one (temporary file, length check, mode, owner, sync, rename), so every file is atomic
- * on its own. `head -c N` reads exactly N bytes (GNU head never reads past them, even from a pipe), which leaves
- * the next file's bytes for the next head. Parameters: the number of files, seven per file in PUT_FILE_SCRIPT's
- * order, then optionally a command to run once every file is in place (a restart the writes call for: one round
- * trip for both). Each file written is named on stdout, so a failure tells which were; then "@@then" and the
+ * One or more files in one round trip (src/host-scripts/put-files.sh): their contents arrive one after the other
+ * on stdin, and each is written to a temporary file, checked for length, given its mode and owner, synced and
+ * renamed, so every file is atomic on its own. `head -c N` reads exactly N bytes (GNU head never reads past them,
+ * even from a pipe), which leaves the next file's bytes for the next head. Parameters: the number of files, seven
+ * per file (fileParameters), then optionally a command to run once every file is in place (a restart the writes
+ * call for: one round trip for both). Each file written is named on stdout, so a failure tells which were; then "@@then" and the
  * command's own output, and the script exits with the command's exit code.
  */
-const PUT_FILES_SCRIPT = `set -eu
-tmp=""
-trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' EXIT
-trap 'exit 1' HUP INT TERM PIPE
-n=$1; shift
-while [ "$n" -gt 0 ]; do
-  dir=$1 name=$2 mask=$3 mode=$4 owner=$5 size=$6 tag=$7
-  shift 7; n=$((n - 1))
-  dest=$dir/$name
-  [ -d "$dir" ] || mkdir -p -- "$dir"
-  for stale in "$dir"/."$name"${TEMP_MARKER}*; do
-    if [ -e "$stale" ]; then rm -f -- "$stale"; fi
-  done
-  tmp=$dir/.$name${TEMP_MARKER}$tag
-  umask "$mask"
-  set -C
-  if [ "$size" -gt 0 ]; then head -c "$size" > "$tmp"; else : > "$tmp"; fi
-  set +C
-  got=$(($(wc -c < "$tmp")))
-  if [ "$got" != "$size" ]; then
-    echo "received $got of $size bytes; $dest left unchanged" >&2
-    exit 3
-  fi
-  if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"; fi
-  if [ -n "$owner" ]; then chown -- "$owner" "$tmp"; fi
-  sync -- "$tmp" 2>/dev/null || :
-  mv -f -- "$tmp" "$dest"
-  tmp=""
-  sync -- "$dir" 2>/dev/null || :
-  printf '%s\\n' "$dest"
-done
-if [ "$#" -gt 0 ]; then
-  printf '@@then\\n'
-  set +e
-  "$@" < /dev/null
-  exit $?
-fi
-`;
+const PUT_FILES_SCRIPT = hostScript("put-files.sh");
 
 /**
  * How the script gets the mode right with the fewest processes: a file created under umask `mask` has the bits
@@ -104,12 +36,7 @@ export function permissionPlan(mode: string): { mask: string; chmod: string } {
 }
 
 /** Removes every lading temporary file directly in `dir`; prints how many. */
-const CLEANUP_SCRIPT = `n=0
-for f in "$1"/.*${TEMP_MARKER}*; do
-  if [ -e "$f" ]; then rm -f -- "$f" && n=$((n + 1)); fi
-done
-echo "$n"
-`;
+const CLEANUP_SCRIPT = hostScript("cleanup-temp-files.sh");
 
 function checkPath(path: string): void {
   // Control characters would survive quoting, but $(dirname)-style handling and humans reading logs would not.
@@ -118,7 +45,7 @@ function checkPath(path: string): void {
   }
 }
 
-/** The script's seven parameters for one file ($1..$7 of PUT_FILE_SCRIPT), checked, and its bytes. */
+/** The script's seven parameters for one file (src/host-scripts/put-files.sh), checked, and its bytes. */
 function fileParameters(file: FileToPut, asRoot: boolean): { params: string[]; bytes: Buffer } {
   const { path, content, opts } = file;
   checkPath(path);
@@ -145,11 +72,12 @@ export async function writeFileAtomically(
   opts: PutFileOptions,
   asRoot = false,
 ): Promise<void> {
-  const { params, bytes } = fileParameters({ path, content, opts }, asRoot);
-  const argv = ["sh", "-c", PUT_FILE_SCRIPT, "sh", ...params];
-  const result = await exec(argv, { stdin: bytes, become: opts.become });
-  if (result.code !== 0) {
-    throw new HostError(host, `cannot write ${path}: ${result.stderr.trim() || `exit code ${result.code ?? result.signal}`}`);
+  try {
+    await writeFilesAtomically(exec, host, [{ path, content, opts }], asRoot);
+  } catch (err) {
+    // One file: PutFilesError's list of files written before it is empty; the message is the same.
+    if (err instanceof PutFilesError) throw new HostError(host, err.message);
+    throw err;
   }
 }
 

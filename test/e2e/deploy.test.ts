@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labStartHost, labStopHost } from "../../src/lab/index.js";
 import { clustersSettled, ensureDeployed, eventually, lading, LAB_HOSTS, onHost, startTimes, VIP, type Deployment } from "./deployment-fixture.js";
+import type { Schedule } from "../../src/plan/schedule.js";
 
 async function httpGet(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -179,6 +180,30 @@ describe("deploy examples/lab onto the lab (e2e)", function () {
       await eventually("lab3 back", 120_000, async () => ((await lading(["plan", "-d", d.dir])).code === 0 ? true : undefined));
       await clustersSettled(d);
     }
+  });
+
+  it("deployed the plan's schedule exactly, independent services at the same time", () => {
+    const events = d.firstDeploy.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { type: string; time: string } & Record<string, unknown>);
+    const detail = d.firstPlan.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { type: string; plan?: { schedule?: Schedule } }).find((e) => e.type === "plan-detail");
+    const schedule = detail?.plan?.schedule;
+    assert.ok(schedule?.services.length, d.firstPlan.stdout);
+    const ran = events.filter((e) => e.type === "batch") as unknown as { service: string; index: number; total: number; hosts: string[] }[];
+    for (const s of schedule.services) {
+      const mine = ran.filter((b) => b.service === s.service);
+      assert.deepEqual(mine.map((b) => b.hosts), s.batches.map((b) => b.hosts), `${s.service}: batches run vs scheduled`);
+      assert.ok(mine.every((b, i) => b.index === i + 1 && b.total === s.batches.length), s.service);
+    }
+    assert.equal(ran.length, schedule.services.reduce((n, s) => n + s.batches.length, 0), "no batch the schedule did not name");
+    // Every service started only once those it waits for had passed their last gate, and Galera and RabbitMQ
+    // (which wait for nothing) formed at the same time.
+    const t = (e: { time: string }): number => Date.parse(e.time);
+    const span = (svc: string): [number, number] => {
+      const mine = events.filter((e) => (e.type === "batch" || e.type === "gate") && e.service === svc);
+      return [t(mine[0]!), t(mine[mine.length - 1]!)];
+    };
+    for (const s of schedule.services) for (const a of s.after) assert.ok(span(s.service)[0] >= span(a.service)[1], `${s.service} started before ${a.service} was done`);
+    const [m, r] = [span("mariadb"), span("rabbitmq")];
+    assert.ok(m[0] < r[1] && r[0] < m[1], `mariadb ${m.join("-")} and rabbitmq ${r.join("-")} overlap`);
   });
 
   it("lists the lab hosts it deployed to", () => {

@@ -59,6 +59,9 @@ export function lading(args: string[], opts: { cwd?: string; env?: Record<string
 export interface Deployment {
   dir: string;
   lab: LabState;
+  /** `plan --json` on the empty hosts, just before the first deploy. */
+  firstPlan: CliResult;
+  /** The first deploy, with --json. */
   firstDeploy: CliResult;
 }
 
@@ -88,9 +91,12 @@ function deployOnce(): Promise<Deployment> {
     cpSync(join(packageRoot, "examples", "lab"), dir, { recursive: true });
     const gen = await lading(["genpwd", "-d", dir]);
     if (gen.code !== 0) throw new Error(`genpwd failed: ${gen.stderr}`);
-    const firstDeploy = await lading(["deploy", "-d", dir]);
+    // The plan of empty hosts, then the deploy's events: a test compares the schedule with what the run did.
+    const firstPlan = await lading(["plan", "-d", dir, "--json"]);
+    if (firstPlan.code !== 2) throw new Error(`plan on empty hosts: exit ${firstPlan.code}, not 2:\n${firstPlan.stdout}\n${firstPlan.stderr}`);
+    const firstDeploy = await lading(["deploy", "-d", dir, "--json"]);
     if (firstDeploy.code !== 0) throw new Error(`deploy failed (exit ${firstDeploy.code}):\n${firstDeploy.stdout}\n${firstDeploy.stderr}`);
-    return { dir, lab, firstDeploy };
+    return { dir, lab, firstPlan, firstDeploy };
   })();
   return pending;
 }

@@ -11,6 +11,7 @@ import { bootstrapSteps, daemonJson, daemonSettingsOf, probeHost, runBootstrapSt
 import { forEachHost } from "../../transport/index.js";
 import { EXIT } from "../exit-codes.js";
 import { lockForChanges, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
+import { shownArgv } from "../../host-scripts/index.js";
 
 interface BootstrapOptions extends EngineOptions {
   user?: string;
@@ -37,12 +38,12 @@ async function runBootstrap(ctx: EngineContext, opts: BootstrapOptions): Promise
     planned.set(h.name, bootstrapSteps(h.name, probe, { hosts, configDir, user: opts.user, daemon }));
   }
   if (opts.dryRun) {
-    for (const [host, steps] of planned) for (const s of steps) process.stdout.write(`${host}: ${s.kind} ${"path" in s ? s.path : s.argv.join(" ")} (${s.reason})\n`);
+    for (const [host, steps] of planned) for (const s of steps) process.stdout.write(`${host}: ${s.kind} ${"path" in s ? s.path : shownArgv(s.argv).join(" ")} (${s.reason})\n`);
     return EXIT.ok;
   }
   if ([...planned.values()].some((steps) => steps.length) && !(await lockForChanges(ctx))) return EXIT.failed;
   const run = async (host: string, s: BootstrapStep): Promise<void> => {
-    const target = "path" in s ? s.path : s.argv.slice(0, 2).join(" ");
+    const target = "path" in s ? s.path : shownArgv(s.argv).slice(0, 2).join(" ");
     ctx.reporter.emit({ type: "step", host, kind: s.kind, target, reason: s.reason, status: "start" });
     try {
       await runBootstrapStep(ctx.session.transports.get(host)!, s);

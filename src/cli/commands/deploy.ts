@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { hasChanges } from "../../plan/plan.js";
 import { EXIT } from "../exit-codes.js";
+import { batchOption } from "../option-parsers.js";
 import { applyAndRecap, planFor, printPlan, withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
 export function register(program: Command): void {
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .option("-v, --verbose", "also list what is up to date")
     .action((opts: EngineOptions & { diff: boolean; verbose?: boolean }) =>
       withEngine("plan", opts, async (ctx) => {
-        const plan = planFor(ctx, "deploy");
+        const plan = await planFor(ctx, "deploy");
         printPlan(ctx, plan, { diffs: opts.diff, verbose: opts.verbose });
         if (ctx.session.unreachable.size) return EXIT.failed;
         return hasChanges(plan) ? EXIT.changes : EXIT.ok;
@@ -26,10 +27,10 @@ export function register(program: Command): void {
   for (const [name, description, mode] of applying) {
     withEngineOptions(program.command(name))
       .description(description)
-      .option("--serial <n>", "batch size for every service this run (number or percentage)")
+      .option("--serial <n>", "batch size for every service this run (number or percentage)", batchOption("--serial"))
       .action((opts: EngineOptions) =>
         withEngine(name, opts, async (ctx) => {
-          const plan = planFor(ctx, mode);
+          const plan = await planFor(ctx, mode);
           if (mode === "reconfigure" && plan.bootstrap.size) {
             ctx.reporter.emit({ type: "warning", message: `${[...plan.bootstrap.keys()].join(", ")} has no running cluster yet: run lading deploy first; nothing was changed` });
             return EXIT.failed;
@@ -43,7 +44,7 @@ export function register(program: Command): void {
     .description("pull every service image on every host that lacks it, changing nothing else")
     .action((opts: EngineOptions) =>
       withEngine("pull", opts, async (ctx) => {
-        const plan = planFor(ctx, "deploy");
+        const plan = await planFor(ctx, "deploy");
         for (const hp of plan.hosts.values()) hp.services = [];
         return applyAndRecap(ctx, plan);
       }),

@@ -60,7 +60,7 @@ export function register(program: Command): void {
       if (opts.host !== undefined && opts.all) throw new InputError([{ file: "--host", message: "give either --host or --all, not both" }]);
       await withEngine(
         "exec",
-        { ...opts, forks: "10", service: [service] },
+        { ...opts, forks: 10, service: [service] },
         async (ctx) => {
           const targets = execTargets(ctx.desired, service, { host: opts.host, all: opts.all, tty });
           if (tty) {

@@ -17,6 +17,6 @@ export function register(program: Command): void {
         process.stdout.write(`wrote ${n} files for ${state.hosts.size} hosts into ${opts.local}\n`);
         return;
       }
-      await withEngine("genconfig", opts, async (ctx) => applyAndRecap(ctx, planFor(ctx, "genconfig")));
+      await withEngine("genconfig", opts, async (ctx) => applyAndRecap(ctx, await planFor(ctx, "genconfig")));
     });
 }

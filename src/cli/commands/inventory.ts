@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { resolve } from "node:path";
 import { InputError, type SourceLocation } from "../../errors.js";
+import { hostParameters } from "../../model/host-parameters.js";
 import {
   ansibleHostVars,
   findInventoryFile,
@@ -57,7 +58,8 @@ export function runInventoryCommand(options: InventoryOptions): string {
     if (!host || (limit && !limit.includes(host))) {
       throw new InputError([{ file: "--host", message: `host "${options.host}" is not in ${limit ? "the --limit selection of " : ""}${file}` }]);
     }
-    return options.json ? json(ansibleHostVars(host)) : describeHost(inv, host);
+    const params = hostParameters({ dir: options.dir }, host);
+    return options.json ? json(hostJson(inv, host, params)) : describeHost(inv, host, params);
   }
   if (options.list || options.json) return json(inventoryToAnsibleList(inv, limit));
   return formatInventoryGraph(inv, { limit }).join("\n") + "\n";
@@ -77,8 +79,24 @@ function show(name: string, value: unknown): string {
   return isSecretVariableName(name) ? REDACTED : JSON.stringify(value);
 }
 
+/** One host as JSON: connection settings, groups, parameters and other variables, each with its origin. */
+function hostJson(inv: Inventory, host: InventoryHost, params: ReturnType<typeof hostParameters>): unknown {
+  const fields = ["address", "connection", "user", "port", "key", "knownHosts", "become"] as const;
+  const vars = new Map([...host.vars, ...host.ansibleVars]);
+  return {
+    name: host.name,
+    source: host.source ?? null,
+    connection: Object.fromEntries(fields.filter((f) => host[f] !== undefined).map((f) => [f, { value: host[f], source: host.origins[f] ?? null }])),
+    groups: inv.groupsOf(host.name),
+    parameters: Object.fromEntries(params.parameters.map((p) => [p.name, { value: isSecretVariableName(p.name) ? REDACTED : p.value, source: p.source ?? null, declaredBy: p.declaredBy }])),
+    vars: Object.fromEntries(params.otherVars.map((n) => [n, { value: isSecretVariableName(n) ? REDACTED : vars.get(n)!.value, source: vars.get(n)!.source }])),
+    // As `ansible-inventory --host` prints it: only what the inventory sets.
+    ansible: ansibleHostVars(host),
+  };
+}
+
 /** One host, readable: connection settings, groups (lowest precedence first), parameters and their origin. */
-function describeHost(inv: Inventory, host: InventoryHost): string {
+function describeHost(inv: Inventory, host: InventoryHost, params: ReturnType<typeof hostParameters>): string {
   const lines = [`${host.name}  (${where(host.source)})`];
   const fields: [string, unknown, SourceLocation | undefined][] = [
     ["address", host.address, host.origins.address],
@@ -95,8 +113,11 @@ function describeHost(inv: Inventory, host: InventoryHost): string {
     lines.push(`  ${name}: ${JSON.stringify(value)}  (${origin})`);
   }
   lines.push(`  groups: ${inv.groupsOf(host.name).join(", ")}`);
-  const vars = [...host.vars, ...host.ansibleVars];
-  lines.push(vars.length ? "  vars:" : "  vars: none");
-  for (const [name, v] of vars) lines.push(`    ${name}: ${show(name, v.value)}  (${where(v.source)})`);
+  lines.push(`  parameters (${params.parameters.length}; default < globals.yml < group vars < host vars):`);
+  for (const p of params.parameters) lines.push(`    ${p.name}: ${show(p.name, p.value)}  (${p.source ? where(p.source) : `default of ${p.declaredBy === "global" || p.declaredBy === "enable" ? "lading" : `role ${p.declaredBy}`}`})`);
+  // Inventory variables no role declares (ansible_* settings, or a name a role may read later).
+  const vars = new Map([...host.vars, ...host.ansibleVars]);
+  lines.push(params.otherVars.length ? "  other vars:" : "  other vars: none");
+  for (const name of params.otherVars) lines.push(`    ${name}: ${show(name, vars.get(name)!.value)}  (${where(vars.get(name)!.source)})`);
   return lines.join("\n") + "\n";
 }

@@ -1,6 +1,6 @@
 // `lading lab ...`: the local test lab. Parses options, calls the lab library, prints its events.
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { countOption } from "../option-parsers.js";
 import {
   labCutHost,
   labDown,
@@ -14,11 +14,6 @@ import {
   type LabState,
 } from "../../lab/index.js";
 
-function parseHostCount(value: string): number {
-  const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || n < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
-  return n;
-}
 
 function formatEvent(e: LabEvent): string {
   const mark = e.status === "start" ? "..." : e.status === "done" ? "ok " : "-- ";
@@ -49,7 +44,7 @@ export function register(program: Command): void {
   lab
     .command("up")
     .description("Install what is missing, build the images and start the lab hosts (a no-op when the lab is up)")
-    .option("--hosts <n>", "number of hosts (lab1..labN at 10.98.0.11..)", parseHostCount, 3)
+    .option("--hosts <n>", "number of hosts (lab1..labN at 10.98.0.11..)", countOption("--hosts"), 3)
     .option("--json", "print events and the final state as JSON lines")
     .action(async (o: { hosts: number; json?: boolean }) => {
       const state = await labUp({ hosts: o.hosts, onEvent: eventPrinter(Boolean(o.json)) });

@@ -6,12 +6,13 @@ import type { DesiredState } from "../../render/desired.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, type EngineOptions } from "../engine-command.js";
 import { colourWanted, hostPrefixer } from "../host-prefix.js";
+import { countOption, durationOption } from "../option-parsers.js";
 import { withDeploymentOptions } from "../project-options.js";
 
 interface LogsOptions extends EngineOptions {
   follow?: boolean;
-  since?: string;
-  tail?: string;
+  since?: number;
+  tail?: number;
   grep?: string;
 }
 
@@ -30,15 +31,15 @@ export function register(program: Command): void {
     .argument("<service>", "the service (as lading ps names it)")
     .option("-l, --limit <pattern>", "only hosts matching the pattern")
     .option("-f, --follow", "keep following: across container restarts and lost connections, until Ctrl-C (exit 0)")
-    .option("--since <duration>", "only lines newer than this (e.g. 30s, 10m, 2h)")
-    .option("--tail <n>", "only the last N lines of each host's container")
+    .option("--since <duration>", "only lines newer than this (e.g. 30s, 10m, 2h)", durationOption("--since"))
+    .option("--tail <n>", "only the last N lines of each host's container", countOption("--tail", { min: 0 }))
     .option("--grep <regexp>", "only lines matching this regular expression (JavaScript syntax)")
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .action(async (service: string, opts: LogsOptions) => {
       // Checked before any connection: a typo in an option costs no round trip.
       const query = parseLogsQuery(opts);
-      const engineOpts: EngineOptions = { ...opts, forks: "10", service: [service] };
+      const engineOpts: EngineOptions = { ...opts, forks: 10, service: [service] };
       await withEngine(
         "logs",
         engineOpts,

@@ -1,6 +1,8 @@
 // Commands that inspect or stop what runs: check (drift, for alerting), stop, prechecks.
 import type { Command } from "commander";
 import * as docker from "../../docker/commands.js";
+import { containerHealth } from "../../engine/container-health.js";
+import { LISTENERS_ARGV, parseListeners, wildcardListeners } from "../../engine/listeners.js";
 import { evaluatePrechecks, precheckArgv } from "../../engine/prechecks.js";
 import { buildPlan, hasChanges } from "../../plan/plan.js";
 import { formatPlan } from "../../plan/format.js";
@@ -14,6 +16,7 @@ export function register(program: Command): void {
       withEngine("check", opts, async (ctx) => {
         const plan = buildPlan({ desired: ctx.desired, facts: ctx.session.facts, secrets: ctx.project.secrets, mode: "deploy" });
         const problems: string[] = [];
+        const notes: string[] = [];
         for (const [host, h] of ctx.desired.hosts) {
           const f = ctx.session.facts.get(host);
           if (!f) continue;
@@ -21,12 +24,23 @@ export function register(program: Command): void {
             for (const c of s.containers) {
               const cf = f.containers.get(c.name);
               if (!cf) continue;
-              if (!cf.running) problems.push(`${host}: ${c.name} is ${cf.status}`);
-              else if (cf.health && cf.health !== "healthy") problems.push(`${host}: ${c.name} is ${cf.health}${cf.healthLog ? ` (${cf.healthLog.split("\n")[0]})` : ""}`);
+              const verdict = containerHealth(host, c, cf, Date.now());
+              if (!verdict.ok) problems.push(verdict.problem);
+              else if (verdict.note) notes.push(verdict.note);
               if (!f.images.has(c.image)) problems.push(`${host}: image ${c.image} of ${c.name} is gone from the host: a restart would fail (run lading pull)`);
             }
           }
         }
+        // Where the managed services listen: a declared port on every address is a service not as deployed.
+        await Promise.all(
+          [...ctx.desired.hosts.values()].map(async (h) => {
+            const t = ctx.session.transports.get(h.name);
+            if (!t) return;
+            const r = await t.exec(LISTENERS_ARGV, { become: true });
+            if (r.code === 0) problems.push(...wildcardListeners(h, parseListeners(r.stdout)));
+            else notes.push(`${h.name}: listening sockets not checked (ss: ${(r.stderr.trim() || `exit ${r.code}`).split("\n")[0]})`);
+          }),
+        );
         // A whole Galera cluster down needs recovery, not a deploy.
         const galera = new Map<string, { down: number; total: number }>();
         for (const [host, h] of ctx.desired.hosts)
@@ -40,6 +54,7 @@ export function register(program: Command): void {
         for (const [svc, g] of galera) if (g.total > 0 && g.down === g.total) problems.push(`${svc}: every node of the Galera cluster is down: run lading mariadb-recovery`);
         const drift = hasChanges(plan);
         if (drift) process.stdout.write(ctx.redact(formatPlan(plan, { redact: ctx.redact, diffs: false })));
+        for (const n of notes) process.stdout.write(`${ctx.redact(n)}\n`);
         for (const p of problems) process.stdout.write(`${ctx.redact(p)}\n`);
         const clean = !drift && problems.length === 0;
         process.stdout.write(clean ? "no drift: every host is as desired\n" : `drift found${drift ? ": configuration not deployed" : ""}${problems.length ? `; ${problems.length} health problem(s)` : ""}\n`);

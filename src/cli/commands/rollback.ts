@@ -7,22 +7,22 @@ import { desiredFromRevision, readRevisions, rollbackTarget, type Revision } fro
 import { EXIT } from "../exit-codes.js";
 import { applyAndRecap, planFor, printPlan, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 import { InputError } from "../../errors.js";
+import { batchOption, countOption } from "../option-parsers.js";
 
 interface RollbackOptions extends EngineOptions {
-  to?: string;
+  to?: number;
   dryRun?: boolean;
 }
 
 export function register(program: Command): void {
   withEngineOptions(program.command("rollback"))
     .description("put back the previous revision of a service (or --to REV) on its hosts, through its rollout policy")
-    .option("--to <rev>", "the revision to go back to (lading history lists them)")
-    .option("--serial <n>", "batch size this run (number or percentage)")
+    .option("--to <rev>", "the revision to go back to (lading history lists them)", countOption("--to"))
+    .option("--serial <n>", "batch size this run (number or percentage)", batchOption("--serial"))
     .option("--dry-run", "show the plan of the rollback and change nothing")
     .action((opts: RollbackOptions) => {
       if (opts.service?.length !== 1) throw new InputError([{ file: "--service", message: "rollback needs exactly one --service" }]);
-      const to = opts.to === undefined ? undefined : Number(opts.to);
-      if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new InputError([{ file: "--to", message: "must be a revision number (1, 2, ...)" }]);
+      const to = opts.to;
       return withEngine(opts.dryRun ? "rollback --dry-run" : "rollback", opts, (ctx) => runRollback(ctx, opts.service![0]!, to, !!opts.dryRun));
     });
 }
@@ -65,7 +65,7 @@ export async function runRollback(ctx: EngineContext, service: string, to: numbe
     ctx.reporter.emit({ type: "warning", host, message: `${service}: back to revision ${rev.rev} (${rev.command}, ${rev.time}): ${svc.containers.map((c) => c.image).join(", ")}` });
   }
   if (pinned.length) await regather(pinned);
-  const plan = planFor(ctx, "reconfigure");
+  const plan = await planFor(ctx, "reconfigure");
   if (dryRun) {
     printPlan(ctx, plan, { diffs: true });
     return EXIT.ok;

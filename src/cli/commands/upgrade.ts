@@ -13,6 +13,7 @@ import type { DesiredService } from "../../render/desired.js";
 import { revisionFromRunning } from "../../lifecycle/revisions.js";
 import { applySets, hookArgv, phasesOf, tagOf, versionGateProblem } from "../../lifecycle/upgrade.js";
 import { parseDuration } from "../../apply/duration.js";
+import { batchOption } from "../option-parsers.js";
 import { EXIT } from "../exit-codes.js";
 import { lockForChanges, planFor, recordRunRevisions, withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
 
@@ -24,7 +25,7 @@ export function register(program: Command): void {
   withEngineOptions(program.command("upgrade"))
     .description("roll out a new release of images (set in globals.yml or with --set): pull everywhere first, version gates, phases, hooks, rolling or offline")
     .option("--set <key=value...>", "parameter values for this release (e.g. webapp_tag=1.1), above every other source")
-    .option("--serial <n>", "batch size for every service this run (number or percentage)")
+    .option("--serial <n>", "batch size for every service this run (number or percentage)", batchOption("--serial"))
     .action((opts: UpgradeOptions) =>
       withEngine("upgrade", opts, (ctx) => runUpgrade(ctx, opts), (project) => {
         if (opts.set?.length) applySets(project, opts.set);
@@ -67,7 +68,8 @@ function slicePlan(plan: Plan, service: string, hosts: string[]): Plan {
     if (!hp) continue;
     out.set(h, { ...hp, pulls: [], services: hp.services.map((s) => (s.service === service ? s : { ...s, steps: [] })) });
   }
-  return { ...plan, hosts: out };
+  // The upgrade orders its services and phases itself: each slice is scheduled by the apply.
+  return { ...plan, hosts: out, schedule: undefined };
 }
 
 function addRecap(into: Map<string, HostRecap>, from: Map<string, HostRecap>): void {
@@ -83,7 +85,7 @@ function addRecap(into: Map<string, HostRecap>, from: Map<string, HostRecap>): v
 export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Promise<number> {
   const gateProblems = versionGateProblems(ctx);
   if (gateProblems.length) throw new InputError(gateProblems);
-  const plan = planFor(ctx, "reconfigure");
+  const plan = await planFor(ctx, "reconfigure");
   if (plan.bootstrap.size) {
     ctx.reporter.emit({ type: "warning", message: `${[...plan.bootstrap.keys()].join(", ")} is not deployed yet: run lading deploy first; nothing was changed` });
     return EXIT.failed;
@@ -103,7 +105,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
   const base = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, secrets: ctx.project.secrets, emit, forks: Number(ctx.opts.forks), state: ctx.hold.state, clusters: registrationClusters(ctx.project.enabled, ctx.project.topology) };
 
   // 1. Every new image on every host before anything changes: one missing image stops the upgrade here.
-  const pullPlan: Plan = { ...plan, hosts: new Map([...plan.hosts].map(([h, hp]) => [h, { ...hp, services: [] }])) };
+  const pullPlan: Plan = { ...plan, hosts: new Map([...plan.hosts].map(([h, hp]) => [h, { ...hp, services: [] }])), schedule: undefined };
   if ([...pullPlan.hosts.values()].some((hp) => hp.pulls.length)) {
     const pulled = await applyPlan({ ...base, plan: pullPlan });
     addRecap(recap, pulled.recap);
@@ -144,7 +146,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
       const res = await applyPlan({
         ...base,
         plan: slicePlan(plan, service, hosts),
-        serialOverride: def.strategy === "offline" ? "100%" : ctx.opts.serial === undefined ? undefined : /%$/.test(ctx.opts.serial) ? ctx.opts.serial : Number(ctx.opts.serial),
+        serialOverride: def.strategy === "offline" ? "100%" : ctx.opts.serial,
       });
       addRecap(recap, res.recap);
       if (!res.ok) return finish(false);

@@ -15,10 +15,18 @@ export class FakeTransport implements Transport {
     private readonly respond: Responder,
     /** Files as putFile left them. */
     readonly files: Map<string, { content: string; mode: string; owner?: string }> = new Map(),
+    /** How long each command takes (none by default), for tests of what runs at the same time. */
+    private readonly delayOf: (argv: readonly string[]) => number = () => 0,
   ) {}
+
+  private async wait(argv: readonly string[]): Promise<void> {
+    const ms = this.delayOf(argv);
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  }
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.execs++;
+    await this.wait(argv);
     const stdin = opts.stdin === undefined ? undefined : String(opts.stdin);
     const inspected = inspectScriptNames(argv);
     if (inspected) {
@@ -41,6 +49,7 @@ export class FakeTransport implements Transport {
   /** One round trip; each file is logged as putFile logs it, then the `then` command as exec logs it. */
   async putFiles(files: FileToPut[], opts: { then?: readonly string[] } = {}): Promise<ExecResult | undefined> {
     this.stats.execs++;
+    await this.wait(["put", ...files.map((f) => f.path)]);
     for (const f of files) {
       this.log.push(`${this.host}: put ${f.path} ${f.opts.mode}`);
       this.files.set(f.path, { content: String(f.content), mode: f.opts.mode, owner: f.opts.owner });

@@ -1,11 +1,11 @@
 // Galera recovery: reading positions, choosing the node to bootstrap from, and the order of the whole
 // procedure over fake transports; also the HAProxy stats and VIP parsers the gates and ordering rely on.
 import assert from "node:assert/strict";
-import { chooseBootstrapNode, parseGrastate, parseRecoveredPosition, recoverGalera, type GaleraMember, type MemberPosition } from "../../../src/apply/galera-recovery.js";
+import { chooseBootstrapNode, parseGrastate, parseRecoveredPosition, recoverGalera, staleFiles, type GaleraMember, type MemberPosition } from "../../../src/apply/galera-recovery.js";
 import { parseHaproxyStat } from "../../../src/apply/gates.js";
 import { holdsAddress } from "../../../src/apply/vip.js";
 import type { RunEvent } from "../../../src/apply/events.js";
-import { container, facts, runningFact, service } from "../engine/fixtures.js";
+import { container, facts, file, fileFact, runningFact, service } from "../engine/fixtures.js";
 import { actions, FakeTransport } from "./fake-transport.js";
 
 const UUID = "8bcf3e9e-2c2f-11ef-9a5e-7b3a6f3c1d2e";
@@ -63,7 +63,7 @@ describe("Galera recovery", function () {
     const events: RunEvent[] = [];
     const res = await recoverGalera(members, (e) => events.push(e));
     assert.equal(res.bootstrapHost, "lab2");
-    const a = actions(log).map((l) => l.replace(/ lading\/mariadb:1\.0 .*| --label .*/, ""));
+    const a = actions(log).map((l) => l.replace(/ lading\/mariadb:1\.0 .*| --label .*/s, ""));
     assert.deepEqual(a, [
       "lab1: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
       "lab2: docker run --rm --network none --volumes-from mariadb --entrypoint cat",
@@ -86,6 +86,41 @@ describe("Galera recovery", function () {
     assert.match(sets[0]!, /grastate\.dat 100 0$/);
     assert.match(sets[2]!, /grastate\.dat 120 0$/);
     assert.ok(log.some((l) => l.startsWith("lab2: docker run --detach") && l.includes("--wsrep-new-cluster")));
+  });
+
+  it("writes the config files a deploy would (missing or differing) on every member before any node starts", async () => {
+    // /etc/lading removed on every host: galera.cnf missing on lab1 and lab2, outdated on lab3.
+    const log: string[] = [];
+    const joined = new Set<string>();
+    const c = container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
+    const cnf = file("mariadb", "galera.cnf", "[galera]\nwsrep_on = ON\n", { mode: "0640" });
+    const members: GaleraMember[] = ["lab1", "lab2", "lab3"].map((h, i) => {
+      const f = facts();
+      f.containers.set("mariadb", runningFact(c, "cfg", { running: false, status: "exited" }));
+      if (h === "lab3") f.files.set(cnf.path, fileFact("[galera]\nwsrep_on = OFF\n", "0640"));
+      const t = new FakeTransport(h, log, (host, argv) => {
+        if (argv.includes("cat")) return { stdout: grastate(host === "lab1" ? 50 : 40) };
+        if ((argv[1] === "run" && !argv.includes("--rm")) || argv[1] === "start") joined.add(host);
+        if (argv.includes("mysql")) return { stdout: `wsrep_cluster_size\t${joined.size}\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n` };
+        return undefined;
+      });
+      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [cnf], [c], { rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
+    });
+    const events: RunEvent[] = [];
+    await recoverGalera(members, (e) => events.push(e));
+    const a = actions(log);
+    const puts = a.filter((l) => l.includes(": put "));
+    assert.deepEqual(puts, ["lab1: put /etc/lading/mariadb/galera.cnf 0640", "lab2: put /etc/lading/mariadb/galera.cnf 0640", "lab3: put /etc/lading/mariadb/galera.cnf 0640"]);
+    const firstStart = a.findIndex((l) => / docker (run --detach|start) /.test(l));
+    assert.ok(a.lastIndexOf(puts[2]!) < firstStart, `every file is written before the first start:\n${a.join("\n")}`);
+    const writes = events.filter((e) => e.type === "step" && e.kind === "write" && e.status === "start") as { host: string; reason: string }[];
+    assert.deepEqual(writes.map((w) => [w.host, w.reason]), [
+      ["lab1", "galera.cnf: missing (written before any node starts)"],
+      ["lab2", "galera.cnf: missing (written before any node starts)"],
+      ["lab3", "galera.cnf: content differs (written before any node starts)"],
+    ]);
+    // A member whose files are already the desired ones gets no write.
+    assert.deepEqual(staleFiles({ service: members[0]!.service, facts: (() => { const f = facts(); f.files.set(cnf.path, fileFact(cnf.content, "0640")); return f; })() }), []);
   });
 
   it("refuses when a node still serves a primary component", async () => {

@@ -8,6 +8,7 @@ import type { DesiredService, DesiredState } from "../../../src/render/desired.j
 import { configHashOf } from "../../../src/plan/plan.js";
 import { container, facts, file, fileFact, runningFact, service, sha, withImages } from "../engine/fixtures.js";
 import { actions, FakeTransport, type Responder } from "./fake-transport.js";
+import { hostScript } from "../../../src/host-scripts/index.js";
 
 const HOSTS = ["h1", "h2", "h3"];
 const OLD = "[app]\nmessage=old\n";
@@ -285,17 +286,18 @@ describe("rollout engine (fake transports)", function () {
       hf.images.set(lbContainer.image, { id: `sha256:${lbContainer.image}`, repoTags: [lbContainer.image], repoDigests: [] });
     }
     const stat = "# pxname,svname,status,addr\nweb,FRONTEND,OPEN,\nweb,h1,UP,10.0.0.1:8080\nweb,h2,UP,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\nweb,BACKEND,UP,\n";
-    const r = await run(d, (h, argv) => (argv.includes("show stat") || argv.some((a) => a.includes("show stat")) ? (argv.at(-1) === "/run/haproxy/admin.sock" ? { stdout: stat } : undefined) : healthy(h, argv)), { facts: f });
+    const r = await run(d, (h, argv) => (argv.includes("show stat") || argv.some((a) => a.includes("show stat")) ? (argv.includes("/run/haproxy/admin.sock") ? { stdout: stat } : undefined) : healthy(h, argv)), { facts: f });
     assert.equal(r.ok, true);
     const h2 = actions(r.log).filter((l) => l.includes("web/h2") || l.startsWith("h2: docker stop"));
+    const admin = `sh -c ${hostScript("haproxy-admin.sh")} lading-haproxy-admin /run/haproxy/admin.sock`;
     assert.deepEqual(h2, [
-      "h1: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
-      "h2: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
-      "h3: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state maint",
+      `h1: docker exec haproxy ${admin} set server web/h2 state maint`,
+      `h2: docker exec haproxy ${admin} set server web/h2 state maint`,
+      `h3: docker exec haproxy ${admin} set server web/h2 state maint`,
       "h2: docker stop app",
-      "h1: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
-      "h2: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
-      "h3: docker exec haproxy sh -c echo \"$1\" | socat -t 2 stdio \"unix-connect:$0\" /run/haproxy/admin.sock set server web/h2 state ready",
+      `h1: docker exec haproxy ${admin} set server web/h2 state ready`,
+      `h2: docker exec haproxy ${admin} set server web/h2 state ready`,
+      `h3: docker exec haproxy ${admin} set server web/h2 state ready`,
     ]);
   });
 

@@ -29,7 +29,7 @@ export function file(service: string, name: string, content: string, over: Parti
 }
 
 export function service(name: string, files: DesiredFile[], containers: DesiredContainer[], over: Partial<DesiredService> = {}): DesiredService {
-  return { name, configDir: `/etc/lading/${name}`, files, containers, rollout: {}, ...over };
+  return { name, configDir: `/etc/lading/${name}`, files, containers, rollout: {}, dependsOn: [], loadBalanced: false, ...over };
 }
 
 export function state(hosts: Record<string, DesiredService[]>): DesiredState {

@@ -1,5 +1,5 @@
 // Every script lading runs on hosts is a file of src/host-scripts/, linted here as it is sent (its includes
-// taken in): shellcheck for POSIX sh, `perl -c` for Perl. The unit suite needs both (scripts/test.sh installs
+// taken in): shellcheck for POSIX sh and bash, `perl -c` for Perl. The unit suite needs both (scripts/test.sh installs
 // shellcheck where it is missing).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,14 +12,15 @@ const names = Object.keys(HOST_SCRIPTS) as HostScriptName[];
 
 describe("host scripts", () => {
   it("are every .sh and .pl file of src/host-scripts, embedded at build time", () => {
-    const files = readdirSync(join(packageRoot, "src", "host-scripts")).filter((f) => /\.(sh|pl)$/.test(f)).sort();
+    const files = readdirSync(join(packageRoot, "src", "host-scripts")).filter((f) => /\.(sh|bash|pl)$/.test(f)).sort();
     assert.deepEqual([...names].sort(), files);
     assert.ok(files.length >= 4);
   });
 
-  for (const name of names.filter((n) => n.endsWith(".sh"))) {
-    it(`${name} passes shellcheck as sent (POSIX sh)`, () => {
-      const r = spawnSync("shellcheck", ["--shell=sh", "--severity=style", "--format=gcc", "-"], { input: HOST_SCRIPTS[name], encoding: "utf8" });
+  for (const name of names.filter((n) => /\.(sh|bash)$/.test(n))) {
+    const shell = name.endsWith(".bash") ? "bash" : "sh";
+    it(`${name} passes shellcheck as sent (${shell === "sh" ? "POSIX sh" : "bash"})`, () => {
+      const r = spawnSync("shellcheck", [`--shell=${shell}`, "--severity=style", "--format=gcc", "-"], { input: HOST_SCRIPTS[name], encoding: "utf8" });
       assert.ok(!r.error, `shellcheck could not run (${String(r.error)}): apt-get install shellcheck`);
       assert.equal(r.status, 0, `src/host-scripts/${name} (as sent, includes taken in):\n${r.stdout}${r.stderr}`);
     });

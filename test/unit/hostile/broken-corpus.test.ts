@@ -5,8 +5,8 @@
 // name file, line and path in its message, and open no connection at all.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { InputError } from "../../../src/errors.js";
 import { loadRoles } from "../../../src/model/roles.js";
 import { builtinRolesDir, packageRoot } from "../../../src/paths.js";
@@ -17,11 +17,13 @@ import { startConnectionCounter, type ConnectionCounter } from "./connection-cou
 const CORPUS = join(packageRoot, "test", "corpus", "broken");
 const BASE = join(CORPUS, "_base");
 /** The kinds of input the issue names; a case's folder name starts with its kind. */
-const KINDS = ["inventory", "params", "passwords", "role", "template"] as const;
+const KINDS = ["inventory", "params", "passwords", "role", "template", "config"] as const;
 
 interface Expected {
   file: string;
-  line: number;
+  /** undefined: the file as a whole (a link loop), no line. */
+  line: number | undefined;
+  /** "": the file or line as a whole (a byte that is not UTF-8), no path. */
   path: string;
 }
 
@@ -32,6 +34,8 @@ interface BrokenCase {
   /** What the case breaks (the first comment line of expected.txt). */
   title: string;
   expected: Expected[];
+  /** expected.txt has a `# one message` line: exactly the expected problems are reported, no more. */
+  oneMessage: boolean;
 }
 
 /**
@@ -49,13 +53,13 @@ function readCase(name: string): BrokenCase {
   const expected = lines
     .filter((l) => l.trim() !== "" && !l.startsWith("#"))
     .map((l) => {
-      const m = /^(\S+):(\d+) (.+)$/.exec(l);
+      const m = /^(\S+?)(?::(\d+))? (.+)$/.exec(l);
       if (!m) throw new Error(`${name}/expected.txt: "${l}" is not "<file>:<line> <path>"`);
-      return { file: m[1]!, line: Number(m[2]), path: m[3]! };
+      return { file: m[1]!, line: m[2] === undefined ? undefined : Number(m[2]), path: m[3] === "-" ? "" : m[3]! };
     });
   const kind = KINDS.find((k) => name.startsWith(`${k}-`));
   if (!kind) throw new Error(`${name}: a case's name starts with its kind (${KINDS.join(", ")})`);
-  return { name, dir, kind, title, expected };
+  return { name, dir, kind, title, expected, oneMessage: lines.includes("# one message") };
 }
 
 const CASES: BrokenCase[] = readdirSync(CORPUS)
@@ -63,7 +67,7 @@ const CASES: BrokenCase[] = readdirSync(CORPUS)
   .sort()
   .map(readCase);
 
-const SPECIAL = new Set(["expected.txt", "remove.txt", "passwords-mode.txt"]);
+const SPECIAL = new Set(["expected.txt", "remove.txt", "passwords-mode.txt", "links.txt"]);
 
 /** Every file below `dir`, relative to it. */
 function filesBelow(dir: string, base = dir): string[] {
@@ -82,8 +86,9 @@ function materialize(c: BrokenCase | undefined, port: number): string {
   }
   for (const rel of filesBelow(dir)) {
     const file = join(dir, rel);
-    const text = readFileSync(file, "utf8");
-    if (text.includes("@PORT@")) writeFileSync(file, text.replaceAll("@PORT@", String(port)));
+    // Byte for byte ("latin1" maps each byte to one character): a case's bytes that are not UTF-8 must stay so.
+    const text = readFileSync(file, "latin1");
+    if (text.includes("@PORT@")) writeFileSync(file, text.replaceAll("@PORT@", String(port)), "latin1");
   }
   let declared: DeclaredSecrets;
   try {
@@ -93,17 +98,26 @@ function materialize(c: BrokenCase | undefined, port: number): string {
     // The case breaks the user role: the built-in roles' secrets, and the base role's token.
     declared = loadRoles([builtinRolesDir, join(BASE, "roles")]).secrets;
   }
+  // Symbolic links last (`path -> target` lines of links.txt): a link loop must not trip the copy above.
+  const links = c ? join(c.dir, "links.txt") : "";
+  if (c && existsSync(links)) {
+    for (const l of readFileSync(links, "utf8").split("\n").filter(Boolean)) {
+      const [rel, target] = l.split(" -> ");
+      mkdirSync(dirname(join(dir, rel!)), { recursive: true });
+      symlinkSync(target!, join(dir, rel!));
+    }
+  }
   writeFakePasswords(dir, declared);
   if (c && existsSync(join(c.dir, "passwords.yml"))) {
     // The case's entries first (so that its lines are its own), then the fake value of every other secret.
-    const own = readFileSync(join(c.dir, "passwords.yml"), "utf8");
+    const own = readFileSync(join(c.dir, "passwords.yml"), "latin1");
     const named = new Set([...own.matchAll(/^"?([^":\s]+)"?:/gm)].map((m) => m[1]!));
     const fake = readFileSync(join(dir, "passwords.yml"), "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
     const others = fake.filter((l, i) => {
       const owner = fake.slice(0, i + 1).reverse().find((x) => !x.startsWith(" "))!;
       return !named.has(owner.split(":")[0]!);
     });
-    writeFileSync(join(dir, "passwords.yml"), `${own}${others.join("\n")}\n`);
+    writeFileSync(join(dir, "passwords.yml"), `${own}${others.join("\n")}\n`, "latin1");
     const modeFile = join(c.dir, "passwords-mode.txt");
     chmodSync(join(dir, "passwords.yml"), existsSync(modeFile) ? parseInt(readFileSync(modeFile, "utf8").trim(), 8) : 0o600);
   }
@@ -176,15 +190,22 @@ describe("broken-input corpus: the real CLI refuses each case with file, line an
         const dir = materialize(c, counter.port);
         counter.connections.length = 0;
         try {
+          const started = performance.now();
           const run = await runLading([command, "-d", dir]);
+          const ms = performance.now() - started;
           if (process.env.LADING_DUMP_CASES) process.stderr.write(`${c.name}: exit ${run.code}\n${errorLines(run, dir).join("\n")}\n`);
           const errors = errorLines(run, dir);
           assert.equal(run.code, 3, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
           assert.match(run.stderr, /nothing was changed on any host/);
           for (const e of c.expected) {
-            const re = new RegExp(`^error: ${escapeRe(e.file)}:${e.line}(:\\d+)?: ${escapeRe(e.path)}: \\S`);
-            assert.ok(errors.some((l) => re.test(l)), `no error at ${e.file}:${e.line} ${e.path}; got:\n${errors.join("\n")}`);
+            const where = e.line === undefined ? escapeRe(e.file) : `${escapeRe(e.file)}:${e.line}(:\\d+)?`;
+            const re = new RegExp(`^error: ${where}: ${e.path ? `${escapeRe(e.path)}: ` : ""}\\S`);
+            assert.ok(errors.some((l) => re.test(l)), `no error at ${e.file}:${e.line ?? ""} ${e.path}; got:\n${errors.join("\n")}`);
           }
+          // A case marked `# one message` must say it once, not once per schema branch.
+          if (c.oneMessage) assert.equal(errors.length, c.expected.length, `one message per problem; got:\n${errors.join("\n")}`);
+          // Refused at once: a process start and a load, far from any deadline (the bound leaves room for a busy CI).
+          assert.ok(ms < 3000, `${Math.round(ms)} ms`);
           assert.deepEqual(counter.connections, [], "no connection to any host");
         } finally {
           removeDeployment(dir);

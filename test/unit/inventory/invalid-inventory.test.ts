@@ -20,7 +20,7 @@ describe("invalid inventories", () => {
   const cases: [string, string, string, string[]][] = [
     // [title, file name, text, expected problems]
     ["unknown key (YAML)", "inventory.yml", LADING("hosts:\n  lab1:\n    address: 10.0.0.1\n    adress: 10.0.0.2\n"), ['6:5 hosts/lab1/adress: unknown key "adress"']],
-    ["port of the wrong type (YAML)", "inventory.yml", LADING("hosts:\n  lab1: { address: 10.0.0.1, port: \"ssh\" }\n"), ["4:36 hosts/lab1/port: must be integer"]],
+    ["port of the wrong type (YAML)", "inventory.yml", LADING("hosts:\n  lab1: { address: 10.0.0.1, port: \"ssh\" }\n"), ['4:36 hosts/lab1/port: must be integer, got the string "ssh"']],
     ["port out of range (YAML)", "inventory.yml", LADING("hosts:\n  lab1:\n    address: 10.0.0.1\n    port: 70000\n"), ["6:11 hosts/lab1/port: must be <= 65535"]],
     ["host in a group but not defined (YAML)", "inventory.yml", LADING("hosts:\n  lab1: { address: 10.0.0.1 }\ngroups:\n  control:\n    hosts: [lab1, lab9]\n"), ['7:19 groups/control/hosts/1: host "lab9" is not defined under hosts']],
     ["cycle in children (YAML)", "inventory.yml", "groups:\n  a: { children: [b] }\n  b: { children: [c] }\n  c: { children: [a] }\n", ["2:19 groups/a/children/0: group children form a cycle: a -> b -> c -> a"]],

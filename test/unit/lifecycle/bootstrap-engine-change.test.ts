@@ -16,6 +16,7 @@ import {
   type Probe,
 } from "../../../src/lifecycle/bootstrap.js";
 import { FakeTransport } from "./fake-transport.js";
+import { shScriptArgv } from "../../../src/host-scripts/index.js";
 
 /** A Debian sysvinit host (no systemd, Debian's init script without reload) whose engine runs. */
 function runningHost(over: Partial<Probe> & { daemon?: string | undefined } = {}): Probe {
@@ -109,7 +110,7 @@ describe("bootstrap-servers: what a running engine needs", () => {
     const stopped = runningHost({ running: false, liveRestore: false });
     stopped.files.set(RESTART_PENDING, "x\n");
     const steps = bootstrapSteps("n1", stopped, { hosts: [], configDir: "/etc/lading" });
-    assert.deepEqual(steps.slice(-2).map((s) => (s.kind === "run" ? s.argv.join(" ") : s.kind)), ["sh -c systemctl enable --now docker 2>/dev/null || service docker start", `rm -f -- ${RESTART_PENDING}`]);
+    assert.deepEqual(steps.slice(-2).map((s) => (s.kind === "run" ? s.argv.join(" ") : s.kind)), [shScriptArgv("engine-start.sh", []).join(" "), `rm -f -- ${RESTART_PENDING}`]);
   });
 
   it("an installed engine that does not run is started, neither reloaded nor restarted", () => {

@@ -18,6 +18,6 @@ export function fakeEngineContext(command: string, project: Project, desired: De
     reporter: { emit: (e: RunEvent) => void events.push(e), finish: () => undefined },
     redact: (s: string) => s,
     started: Date.now(),
-    opts: { forks: "10" },
+    opts: { forks: 10 },
   } as unknown as EngineContext;
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { LocalTransport } from "../../../src/transport/index.js";
 import { bootstrapSteps, probeHost, daemonJson, DAEMON_JSON, hostsFileWithBlock, parseProbe, SYSCTL_FILE, sysctlConf, DEFAULT_SYSCTLS, type Probe } from "../../../src/lifecycle/bootstrap.js";
 import { container } from "../engine/fixtures.js";
+import { shScriptArgv } from "../../../src/host-scripts/index.js";
 
 describe("prune-images", () => {
   const images: HostImage[] = [
@@ -137,8 +138,8 @@ describe("bootstrap-servers", () => {
       "run useradd --create-home --shell /bin/bash -- deploy",
       "write /etc/sudoers.d/lading-deploy",
       "run install -d -m 0755 -- /etc/lading",
-      "install-engine sh -c export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends docker.io",
-      "run sh -c systemctl enable --now docker 2>/dev/null || service docker start",
+      `install-engine ${shScriptArgv("install-engine.sh", []).join(" ")}`,
+      `run ${shScriptArgv("engine-start.sh", []).join(" ")}`,
     ]);
     assert.ok(!steps.some((s) => s.kind === "restart-engine"));
   });

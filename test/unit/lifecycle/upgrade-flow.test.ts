@@ -73,7 +73,7 @@ describe("upgrade flow (fake hosts)", () => {
 
   it("a new image missing on one host stops the upgrade before any change on any host", async () => {
     const { ctx, transports } = setup((host, argv) => (argv[1] === "pull" && host === "lab2" ? { code: 1, stderr: "manifest unknown" } : undefined));
-    assert.equal(await runUpgrade(ctx, { forks: "10", set: ["webapp_tag=1.1"] }), 1);
+    assert.equal(await runUpgrade(ctx, { forks: 10, set: ["webapp_tag=1.1"] }), 1);
     await ctx.hold.finish(ctx.session.transports);
     for (const t of transports.values()) {
       // The deploy lock taken and released, the pull tried: nothing else.
@@ -88,7 +88,7 @@ describe("upgrade flow (fake hosts)", () => {
       if (argv[0] === "docker" && ["pull", "stop", "run"].includes(argv[1]!)) order.push(`${host} ${argv[1]}`);
       return undefined;
     });
-    assert.equal(await runUpgrade(ctx, { forks: "10", set: ["webapp_tag=1.1"] }), 0);
+    assert.equal(await runUpgrade(ctx, { forks: 10, set: ["webapp_tag=1.1"] }), 0);
     await ctx.hold.finish(ctx.session.transports);
     assert.deepEqual(order.slice(0, 3).map((x) => x.split(" ")[1]), ["pull", "pull", "pull"]);
     assert.deepEqual(order.slice(3), ["lab1 stop", "lab1 run", "lab2 stop", "lab2 run", "lab3 stop", "lab3 run"]);

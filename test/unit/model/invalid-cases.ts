@@ -64,7 +64,8 @@ export const INVALID_CASES: InvalidCase[] = [
     name: "inventory.yml: broken YAML (unclosed flow sequence)",
     files: { "inventory.yml": "hosts:\n  n1: {address: 10.98.0.201}\ngroups:\n  control:\n    hosts: [n1, n2\n" },
     problems: [
-      { file: "inventory.yml", line: 6, column: 1, message: "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]" },
+      // Placed on the last line of the file (where the sequence is left open), not on the line after it.
+      { file: "inventory.yml", line: 5, column: 18, message: "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]" },
     ],
   },
   {
@@ -96,7 +97,7 @@ export const INVALID_CASES: InvalidCase[] = [
       "config/notes/notes.yml": "port: [7002\n",
     },
     problems: [
-      { file: "config/notes/notes.yml", line: 2, column: 1, message: "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]" },
+      { file: "config/notes/notes.yml", line: 1, column: 11, message: "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]" },
     ],
   },
 
@@ -357,7 +358,8 @@ export const INVALID_CASES: InvalidCase[] = [
     name: "two services bind the same port on one host",
     files: { "globals.yml": `${GLOBALS}memcached_port: 3306\n` },
     problems: [
-      { file: "<lading>/roles/memcached/role.yaml", line: 38, column: 13, path: "containers/memcached/ports/0", message: "port 3306 is also bound by mariadb/mariadb on host n1" },
+      // Blamed where the user set the port, with the other side second.
+      { file: "globals.yml", line: 3, column: 17, path: "memcached_port", message: "port 3306 of memcached/memcached is also bound by mariadb/mariadb on host n1 (<lading>/roles/mariadb/role.yaml:85)" },
     ],
   },
   {

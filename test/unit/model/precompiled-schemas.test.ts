@@ -29,9 +29,11 @@ function documents(): { file: string; schema: PrecompiledSchemaFile; source: Yam
       const schema = SCHEMA_OF[basename(file)];
       if (!schema) continue;
       try {
-        docs.push({ file: relative(packageRoot, file), schema, source: parseYaml(file, readFileSync(file, "utf8")) });
+        const source = parseYaml(file, readFileSync(file, "utf8"));
+        source.value();
+        docs.push({ file: relative(packageRoot, file), schema, source });
       } catch {
-        // not YAML at all: no schema sees it
+        // not YAML at all (or an alias bomb of the corpus, refused before any schema): no schema sees it
       }
     }
   }

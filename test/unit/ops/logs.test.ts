@@ -3,6 +3,7 @@ import { InputError } from "../../../src/errors.js";
 import { LineSplitter, logsArgv, mergeLogLines, parseLogLine, parseLogsQuery, runLogs, type LogsNotice } from "../../../src/ops/logs.js";
 import type { ExecStream, StreamOptions, Transport } from "../../../src/transport/index.js";
 import { HostError } from "../../../src/errors.js";
+import { runCli } from "../run-cli.js";
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -15,15 +16,21 @@ function problemsOf(fn: () => unknown): string[] {
 }
 
 describe("logs options", () => {
-  it("rejects a bad --since, --tail or --grep naming each option (exit 3 before any connection)", () => {
-    const problems = problemsOf(() => parseLogsQuery({ since: "10 minutes", tail: "-5", grep: "([a" }));
-    assert.equal(problems.length, 3);
-    assert.match(problems[0]!, /^--since: invalid duration "10 minutes"/);
-    assert.match(problems[1]!, /^--tail: "-5" is not a whole number/);
-    assert.match(problems[2]!, /^--grep: not a regular expression/);
+  it("rejects a bad --since, --tail or --grep naming each option, exit 3, before reading the deployment", async () => {
+    for (const [args, option] of [
+      [["--since", "10 minutes"], "--since"],
+      [["--tail", "-5"], "--tail"],
+      [["--grep", "([a"], "--grep"],
+    ] as const) {
+      const r = await runCli(["logs", "mariadb", "-d", "/nonexistent/lading-deployment", ...args]);
+      assert.equal(r.code, 3, `${option}: ${r.err}`);
+      assert.match(r.err, new RegExp(`^error: ${option}: `, "m"));
+      assert.doesNotMatch(r.err, /nonexistent/, "refused before the deployment is read");
+    }
+    assert.match(problemsOf(() => parseLogsQuery({ grep: "([a" }))[0]!, /^--grep: not a regular expression/);
   });
   it("builds docker logs --timestamps with since, tail and follow", () => {
-    const q = parseLogsQuery({ since: "1m30s", tail: "20", follow: true });
+    const q = parseLogsQuery({ since: 90_000, tail: 20, follow: true });
     assert.deepEqual(logsArgv("mariadb", q), ["docker", "logs", "--timestamps", "--since", "90s", "--tail", "20", "--follow", "mariadb"]);
     assert.deepEqual(logsArgv("mariadb", q, { sinceIso: "2026-01-01T00:00:00.5Z" }), ["docker", "logs", "--timestamps", "--since", "2026-01-01T00:00:00.5Z", "--follow", "mariadb"]);
   });

@@ -39,7 +39,7 @@ describe("lading genpwd (command)", () => {
       assert.deepEqual(
         err.problems.map((p) => [p.file, p.line, p.path, p.message]),
         [
-          [join(dir, "roles/b/role.yaml"), 6, "secrets/weird/kind", 'must be one of "password", "hex", "uuid", "erlang_cookie", "ssh_key", "fernet_key"'],
+          [join(dir, "roles/b/role.yaml"), 6, "secrets/weird/kind", 'must be one of "password", "hex", "uuid", "erlang_cookie", "ssh_key", "fernet_key", got the string "pin"'],
         ],
       );
     }

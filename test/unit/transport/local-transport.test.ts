@@ -99,8 +99,8 @@ describe("local transport", function () {
     await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644", owner: "root" }, false);
     await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0640", owner: "root:42400" }, true);
     await writeFileAtomically(exec, "h", "/etc/x.conf", "x", { mode: "0644" }, true);
-    // argv: sh -c SCRIPT sh dir name mask chmod chown size tag
-    assert.deepEqual(seen.map((a) => a[8]), ["", "root", "root:42400", ""]);
+    // argv: sh -c SCRIPT sh count dir name mask chmod chown size tag
+    assert.deepEqual(seen.map((a) => a[9]), ["", "root", "root:42400", ""]);
   });
 
   it("writes several files in one round trip, each whole with its mode, binary and empty ones included", async () => {

@@ -60,6 +60,8 @@ describe("SSH transport against a real OpenSSH sshd", function () {
       ].join("\n"),
     );
 
+    // sshd refuses to start without its privilege separation directory, which only its init script makes.
+    mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
     sshd = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: "ignore" });
     await waitForPort(port, 10_000);
     writeFileSync(files.knownHostsFile, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8")}`);

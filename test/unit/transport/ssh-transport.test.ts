@@ -161,7 +161,7 @@ describe("SSH transport against a real ssh2 server", function () {
       own.destroy();
       await assert.rejects(writing, (err: unknown) => {
         assert.ok(err instanceof HostError);
-        assert.match(err.message, /^lab-test: connection lost while running sh -c <script> sh \S+drop big\.bin 133 '' '' 67108864 [0-9a-f]{12}/);
+        assert.match(err.message, /^lab-test: connection lost while running sh -c <script> sh 1 \S+drop big\.bin 133 '' '' 67108864 [0-9a-f]{12}/);
         return true;
       });
       await waitFor(() => server.running === 0, "the remote write to end", 60_000);
