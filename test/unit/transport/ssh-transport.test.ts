@@ -60,6 +60,16 @@ describe("SSH transport against a real ssh2 server", function () {
       assert.notEqual(ended.code, 0, "stopped, not finished");
     });
 
+    it("ends a stopped stream at once even when the command on the host does not end", async () => {
+      // Ignored signals survive exec: this sleep ignores the TERM that stop() sends, as an idle docker logs -f
+      // on pipes outlives its closed channel.
+      const stubborn = await transport.stream(["sh", "-c", "trap '' TERM; exec sleep 5"], { onStdout: () => undefined });
+      const t0 = Date.now();
+      stubborn.stop();
+      assert.deepEqual(await stubborn.done, { code: null, signal: "HUP" });
+      assert.ok(Date.now() - t0 < 1000, "not waiting for the command");
+    });
+
     it("asks for a PTY of the given size and passes window changes on", async () => {
       const s = await transport.stream(["sh", "-c", "sleep 0.3"], { pty: { rows: 40, cols: 120, term: "xterm" }, onStdout: () => undefined });
       s.resize(50, 132);
