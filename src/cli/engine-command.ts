@@ -15,9 +15,10 @@ import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
 import { DEFAULT_MAX_HANDSHAKES } from "../transport/index.js";
 import { lockPolicyOf, RunHold } from "../lifecycle/run-lock.js";
+import { waitForLock } from "../lifecycle/lock-wait.js";
 import { EXIT } from "./exit-codes.js";
 import { projectFrom, withDeploymentOptions, type DeploymentOptions } from "./project-options.js";
-import { countOption } from "./option-parsers.js";
+import { countOption, durationOption } from "./option-parsers.js";
 import { createReporter, type Reporter } from "./reporter.js";
 
 export interface EngineOptions extends DeploymentOptions {
@@ -30,6 +31,8 @@ export interface EngineOptions extends DeploymentOptions {
   keepGoing?: boolean;
   serial?: number | `${number}%`;
   breakLock?: boolean;
+  /** --lock-wait, in milliseconds. */
+  lockWait?: number;
 }
 
 export function withEngineOptions(cmd: Command): Command {
@@ -41,6 +44,7 @@ export function withEngineOptions(cmd: Command): Command {
     .option("--accept-new-host-keys", "trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
     .option("--keep-going", "go on with the reachable hosts when some are unreachable")
     .option("--break-lock", "take over the deploy lock another run holds (lading lock status shows who; check it is stale first)")
+    .option("--lock-wait <duration>", "when another run holds the deploy lock, wait up to this long (e.g. 10m) for it instead of failing at once (applying commands)", durationOption("--lock-wait"))
     .option("--json", "one JSON event per line instead of progress output");
 }
 
@@ -64,14 +68,22 @@ export interface EngineContext {
   opts: EngineOptions;
 }
 
+export interface EngineRunOptions {
+  /** Progress lines go here instead of stdout (logs, exec: stdout carries the containers' output). */
+  progressOut?: NodeJS.WritableStream;
+}
+
 /** Renders, connects, gathers facts. Unreachable hosts stop the run before any change unless --keep-going. */
-export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState): Promise<EngineContext | undefined> {
+export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState, run: EngineRunOptions = {}): Promise<EngineContext | undefined> {
   const started = Date.now();
+  const lockWaitMs = opts.lockWait;
   const project = projectFrom(opts);
   const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
   const redactor = new Redactor(secretStrings(project.secrets));
   const redact = (s: string): string => redactor.redact(s);
-  const reporter = await createReporter({ json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact });
+  const reporter = await createReporter(
+    run.progressOut && !opts.json ? { json: false, tty: false, redact, out: run.progressOut } : { json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact },
+  );
   reporter.emit({ type: "run-start", command, hosts: [...desired.hosts.keys()] });
   const forks = opts.forks;
   const maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
@@ -88,7 +100,22 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
     }
     for (const h of session.unreachable.keys()) desired.hosts.delete(h);
   }
-  const hold = new RunHold(command, desired.hosts.values(), session.facts, redact);
+  if (lockWaitMs !== undefined && lockPolicyOf(command) !== "none" && !opts.breakLock) {
+    const waited = await waitForLock({
+      locks: () => new Map([...desired.hosts.keys()].map((h) => [h, session.facts.get(h)?.lock])),
+      refresh: () => session.refreshFacts(),
+      waitMs: lockWaitMs,
+      onHeld: (held, ms) => {
+        for (const h of held) reporter.emit({ type: "warning", message: h.verdict.message });
+        reporter.emit({ type: "warning", message: `--lock-wait: waiting up to ${formatDuration(ms)} for the deploy lock` });
+      },
+      onWaiting: (elapsed, ms, held) =>
+        reporter.emit({ type: "warning", message: `--lock-wait: still waiting for the deploy lock (${formatDuration(elapsed)} of ${formatDuration(ms)}): held on ${held.map((h) => h.host).join(", ")} by ${[...new Set(held.map((h) => h.lock?.who ?? "an unreadable lock"))].join(", ")}` }),
+    });
+    if (waited.ok && waited.waitedMs > 0) reporter.emit({ type: "warning", message: `--lock-wait: the deploy lock is free after ${formatDuration(waited.waitedMs)}; going on with the hosts' facts read again` });
+    if (!waited.ok) reporter.emit({ type: "warning", message: `--lock-wait: the deploy lock was still held after ${formatDuration(waited.waitedMs)}` });
+  }
+  const hold = new RunHold(command, desired.hosts.values(), session.facts, redact, project.environment);
   const ctx: EngineContext = { command, project, desired, session, hold, reporter, redact, started, opts };
   const policy = lockPolicyOf(command);
   const held = hold.heldLocks();
@@ -134,6 +161,13 @@ export async function lockForChanges(ctx: EngineContext): Promise<boolean> {
 export async function recordRunRevisions(ctx: EngineContext, revisionCommand?: string): Promise<void> {
   const recorded = await ctx.hold.recordRevisions(ctx.session.transports, ctx.desired.hosts.values(), revisionCommand ?? ctx.command);
   for (const r of recorded) ctx.reporter.emit({ type: "step", host: r.host, service: r.service, kind: "revision", target: `${r.service} revision ${r.rev}`, reason: "recorded", status: "ok" });
+}
+
+/** 90000 -> "1m30s". */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${s % 60 ? `${s % 60}s` : ""}` : `${s}s`;
 }
 
 function recapOf(host: string, unreachable: boolean): HostRecap {
@@ -194,8 +228,14 @@ export function printPlan(ctx: EngineContext, plan: Plan, opts: { diffs: boolean
 }
 
 /** Runs `body` with an engine context and always closes the connections. */
-export async function withEngine(command: string, opts: EngineOptions, body: (ctx: EngineContext) => Promise<number>, render?: (project: Project) => DesiredState): Promise<void> {
-  const ctx = await startEngine(command, opts, render);
+export async function withEngine(
+  command: string,
+  opts: EngineOptions,
+  body: (ctx: EngineContext) => Promise<number>,
+  render?: (project: Project) => DesiredState,
+  run?: EngineRunOptions,
+): Promise<void> {
+  const ctx = await startEngine(command, opts, render, run);
   if (!ctx) return;
   try {
     process.exitCode = await body(ctx);

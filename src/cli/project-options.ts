@@ -7,16 +7,19 @@ export interface DeploymentOptions {
   inventory?: string;
   passwords?: string;
   roles?: string[];
+  environment?: string;
 }
 
-export function withDeploymentOptions(cmd: Command): Command {
+/** `shortInventory: false` leaves -i free (exec's -i is docker's --interactive: `lading exec -it`). */
+export function withDeploymentOptions(cmd: Command, opts: { shortInventory?: boolean } = {}): Command {
   return cmd
     .option("-d, --dir <dir>", "deployment directory (inventory, globals.yml, passwords.yml, config/)", process.env.LADING_DIR ?? ".")
-    .option("-i, --inventory <file>", "inventory file (default: inventory.yml, inventory, multinode or all-in-one in the deployment directory)")
+    .option(opts.shortInventory === false ? "--inventory <file>" : "-i, --inventory <file>", "inventory file (default: inventory.yml, inventory, multinode or all-in-one in the deployment directory)")
     .option("-p, --passwords <file>", "passwords file (default: passwords.yml in the deployment directory)")
-    .option("--roles <dir...>", "extra role folders (the deployment's roles/ is always used)");
+    .option("--roles <dir...>", "extra role folders (the deployment's roles/ is always used)")
+    .option("-e, --environment <name>", "an environment of the deployment: environments/NAME/ (its inventory, globals.yml and passwords.yml override the deployment's)", process.env.LADING_ENVIRONMENT);
 }
 
 export function projectFrom(opts: DeploymentOptions, extra: { requireSecrets?: boolean } = {}): Project {
-  return loadProject({ dir: opts.dir, inventory: opts.inventory, passwords: opts.passwords, rolesDirs: opts.roles, ...extra });
+  return loadProject({ dir: opts.dir, inventory: opts.inventory, passwords: opts.passwords, rolesDirs: opts.roles, environment: opts.environment, ...extra });
 }

@@ -101,10 +101,26 @@ export const removeImage = (ref: string): string[] => ["docker", "image", "rm", 
 export const kill = (name: string, signal: string): string[] => ["docker", "kill", "--signal", signal, name];
 export const logs = (name: string, tail: number): string[] => ["docker", "logs", "--tail", String(tail), name];
 
-/** Runs a command inside a container; `interactive` keeps stdin open (for SQL or secrets on stdin). */
-export function exec(container: string, argv: readonly string[], opts: { interactive?: boolean; user?: string } = {}): string[] {
+/** `docker logs --timestamps` (lading logs): `since` is a duration ("30s") or a time (RFC 3339). */
+export function logsTimestamped(name: string, opts: { since?: string; tail?: number; follow?: boolean }): string[] {
+  const argv = ["docker", "logs", "--timestamps"];
+  if (opts.since !== undefined) argv.push("--since", opts.since);
+  if (opts.tail !== undefined) argv.push("--tail", String(opts.tail));
+  if (opts.follow) argv.push("--follow");
+  return [...argv, name];
+}
+
+/** One line of `docker inspect --format` for a container (a Go template: fixed text, never user input). */
+export const inspectFormat = (name: string, format: string): string[] => ["docker", "inspect", "--type", "container", "--format", format, name];
+
+/**
+ * Runs a command inside a container; `interactive` keeps stdin open (for SQL or secrets on stdin), `tty` gives
+ * it a terminal (lading exec -it, over a PTY of the connection).
+ */
+export function exec(container: string, argv: readonly string[], opts: { interactive?: boolean; tty?: boolean; user?: string } = {}): string[] {
   const out = ["docker", "exec"];
   if (opts.interactive) out.push("--interactive");
+  if (opts.tty) out.push("--tty");
   if (opts.user) out.push("--user", opts.user);
   return [...out, container, ...argv];
 }

@@ -25,6 +25,10 @@ export interface Session {
   facts: Map<string, HostFacts>;
   /** SSH connections and round trips per host so far. */
   stats(): Map<string, { connections: number; execs: number }>;
+  /** Gathers every reachable host's facts again, into `facts` (lock-wait: after another run's changes). */
+  refreshFacts(): Promise<void>;
+  /** A new connection to a host whose connection was lost (replaces it in `transports`). */
+  reconnect(host: string): Promise<Transport>;
   close(): Promise<void>;
 }
 
@@ -61,21 +65,35 @@ export async function openSession(inventory: Inventory, desired: DesiredState, o
   const facts = new Map<string, HostFacts>();
   // --forks bounds the hosts worked on at once here too: 5000 facts scripts at once would load every host's
   // engine (and the controller) at the same moment for no gain.
-  await forEachHost([...transports], opts.forks, async ([name, t]) => {
-    const t0 = Date.now();
-    try {
-      facts.set(name, await gatherFacts(t, factsRequestOf(desired, name, opts.volumes ?? true)));
-      opts.emit({ type: "facts", host: name, ms: Date.now() - t0 });
-    } catch (err) {
-      unreachable.set(name, err instanceof HostError ? err.message : String(err));
-      opts.emit({ type: "connect", host: name, ok: false, error: String(err instanceof Error ? err.message : err), ms: Date.now() - t0 });
-    }
-  });
+  const gatherAll = (): Promise<unknown> =>
+    forEachHost([...transports], opts.forks, async ([name, t]) => {
+      if (unreachable.has(name)) return;
+      const t0 = Date.now();
+      try {
+        facts.set(name, await gatherFacts(t, factsRequestOf(desired, name, opts.volumes ?? true)));
+        opts.emit({ type: "facts", host: name, ms: Date.now() - t0 });
+      } catch (err) {
+        facts.delete(name);
+        unreachable.set(name, err instanceof HostError ? err.message : String(err));
+        opts.emit({ type: "connect", host: name, ok: false, error: String(err instanceof Error ? err.message : err), ms: Date.now() - t0 });
+      }
+    });
+  await gatherAll();
   return {
     transports,
     unreachable,
     facts,
     stats: () => pool.stats(),
+    refreshFacts: async () => {
+      await gatherAll();
+    },
+    reconnect: async (host) => {
+      const target = targets.find((t) => t.name === host);
+      if (!target) throw new HostError(host, "not a host of this run");
+      const t = await pool.reconnect(target);
+      transports.set(host, t);
+      return t;
+    },
     close: () => pool.closeAll(),
   };
 }

@@ -29,6 +29,13 @@ export interface ContainerFact {
   restartCount: number;
   /** Last health check output, for reports. */
   healthLog?: string;
+  /**
+   * Since when the health status holds, as far as the engine's log of the last probes tells: the start of the
+   * oldest probe in the newest run of probes agreeing with it. When every kept probe agrees (the engine keeps
+   * five), the status may be older: `healthSinceAtLeast` is then true.
+   */
+  healthSince?: string;
+  healthSinceAtLeast?: boolean;
 }
 
 /** What lading recorded on the host: registrations done, and (later) revisions. */
@@ -125,13 +132,29 @@ export interface InspectedObject {
   Image?: string;
   RestartCount?: number;
   Config?: { Image: string; Labels?: Record<string, string> | null };
-  State?: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string; Log?: { Output: string }[] } };
+  State?: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string; Log?: HealthProbe[] } };
+}
+
+export interface HealthProbe {
+  Output: string;
+  Start?: string;
+  ExitCode?: number;
+}
+
+/** The health status's start, from the probes the engine kept (oldest first). Undefined with no probe. */
+export function healthSinceOf(status: string | undefined, log: HealthProbe[] | undefined): { since: string; atLeast: boolean } | undefined {
+  if (!status || !log?.length || status === "starting") return undefined;
+  const agrees = (p: HealthProbe): boolean => (status === "healthy" ? p.ExitCode === 0 : p.ExitCode !== 0);
+  let i = log.length - 1;
+  if (!agrees(log[i]!) || !log[i]!.Start) return undefined;
+  while (i > 0 && agrees(log[i - 1]!) && log[i - 1]!.Start) i--;
+  return { since: log[i]!.Start!, atLeast: i === 0 };
 }
 
 export function containerFact(j: InspectedObject): ContainerFact {
   const name = (j.Name ?? "").replace(/^\//, "");
   const log = j.State!.Health?.Log;
-  return {
+  const fact: ContainerFact = {
     name,
     id: j.Id,
     imageId: j.Image ?? "",
@@ -144,6 +167,12 @@ export function containerFact(j: InspectedObject): ContainerFact {
     restartCount: j.RestartCount ?? 0,
     healthLog: log?.length ? log[log.length - 1]!.Output.trim().slice(0, 500) : undefined,
   };
+  const since = healthSinceOf(j.State!.Health?.Status, log);
+  if (since) {
+    fact.healthSince = since.since;
+    fact.healthSinceAtLeast = since.atLeast;
+  }
+  return fact;
 }
 
 export function parseFacts(out: string, req: FactsRequest): HostFacts {

@@ -8,6 +8,8 @@ export interface AuditEntry {
   time: string;
   who: string;
   command: string;
+  /** The deployment's environment (-e), when one was selected. */
+  environment?: string;
   host: string;
   service?: string;
   kind: string;
@@ -29,12 +31,13 @@ export function auditAppendArgv(file: string): string[] {
 }
 
 /** The audit entry of a finished step event, or undefined for anything that is not a change. Pure. */
-export function auditEntryOf(e: RunEvent, meta: { who: string; command: string; time: string }, redact: (s: string) => string = (s) => s): AuditEntry | undefined {
+export function auditEntryOf(e: RunEvent, meta: { who: string; command: string; time: string; environment?: string }, redact: (s: string) => string = (s) => s): AuditEntry | undefined {
   if (e.type !== "step" || e.status === "start") return undefined;
   return {
     time: meta.time,
     who: meta.who,
     command: meta.command,
+    ...(meta.environment !== undefined ? { environment: meta.environment } : {}),
     host: e.host,
     service: e.service,
     kind: e.kind,
@@ -50,7 +53,7 @@ export class AuditCollector {
   private readonly entries = new Map<string, AuditEntry[]>();
 
   constructor(
-    private readonly meta: { who: string; command: string },
+    private readonly meta: { who: string; command: string; environment?: string },
     private readonly redact: (s: string) => string = (s) => s,
   ) {}
 

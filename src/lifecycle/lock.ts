@@ -15,6 +15,8 @@ export interface LockInfo {
   command: string;
   /** ISO time the lock was taken. */
   time: string;
+  /** The deployment's environment the run works on (-e), when one was selected. */
+  environment?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export function lockFileOf(stateFile: string): string {
   return `${stateFile.slice(0, stateFile.lastIndexOf("/"))}/lock`;
 }
 
-export function newLockInfo(command: string, now: Date = new Date()): LockInfo {
+export function newLockInfo(command: string, now: Date = new Date(), environment?: string): LockInfo {
   const controller = hostname();
   let user = "unknown";
   try {
@@ -35,7 +37,9 @@ export function newLockInfo(command: string, now: Date = new Date()): LockInfo {
   } catch {
     // no passwd entry (some containers): the pid and host still identify the run
   }
-  return { id: randomUUID(), who: `${user}@${controller}`, controller, pid: process.pid, command, time: now.toISOString() };
+  const info: LockInfo = { id: randomUUID(), who: `${user}@${controller}`, controller, pid: process.pid, command, time: now.toISOString() };
+  if (environment !== undefined) info.environment = environment;
+  return info;
 }
 
 // $1: take | break | release; $2: the lock file; $3: the run's lock id; $4: the audit log; $5: the audit log's
@@ -108,7 +112,7 @@ export function judgeLock(
   const process = sameController ? `pid ${lock.pid}${processGone ? ", no longer running" : ", running"}` : `pid ${lock.pid} on ${lock.controller}`;
   return {
     stale,
-    message: `${host}: locked by ${lock.who} (${process}) running "${lock.command}" since ${lock.time} (${age} ago)${stale ? "; the lock looks stale: --break-lock takes it over" : ""}`,
+    message: `${host}: locked by ${lock.who} (${process}) running "${lock.command}"${lock.environment !== undefined ? ` (environment ${lock.environment})` : ""} since ${lock.time} (${age} ago)${stale ? "; the lock looks stale: --break-lock takes it over" : ""}`,
   };
 }
 

@@ -17,10 +17,11 @@ import { heldLockOf, lockArgv, lockFileOf, newLockInfo, parseLockAnswer, type He
 import { nextRevisions, readRevisions, revisionFileContent, revisionFingerprint, revisionPath, type Revision } from "./revisions.js";
 
 /**
- * Commands that only read the hosts: they never take the lock (they report one that is held). The dry runs
+ * Commands that only read the hosts (exec runs what the user asks in a container, outside lading's state): they
+ * never take the lock (they report one that is held). The dry runs
  * are among them: a preview while another run, or a stale lock, holds the hosts is what an operator wants.
  */
-export const READ_ONLY_COMMANDS = new Set(["plan", "check", "prechecks", "history", "lock status", "prune-images --dry-run", "bootstrap-servers --dry-run", "rollback --dry-run"]);
+export const READ_ONLY_COMMANDS = new Set(["plan", "check", "ps", "logs", "exec", "prechecks", "history", "lock status", "prune-images --dry-run", "bootstrap-servers --dry-run", "rollback --dry-run"]);
 
 /**
  * Commands that take the lock themselves right before their first change (RunHold.acquire), so that when they
@@ -54,9 +55,9 @@ export class RunHold {
   private readonly revisions = new Map<string, Revision[]>();
   private finished = false;
 
-  constructor(command: string, hosts: Iterable<HoldHost>, facts: Map<string, HostFacts>, redact: (s: string) => string = (s) => s) {
-    this.info = newLockInfo(command);
-    this.audit = new AuditCollector({ who: this.info.who, command }, redact);
+  constructor(command: string, hosts: Iterable<HoldHost>, facts: Map<string, HostFacts>, redact: (s: string) => string = (s) => s, environment?: string) {
+    this.info = newLockInfo(command, new Date(), environment);
+    this.audit = new AuditCollector({ who: this.info.who, command, environment }, redact);
     this.facts = facts;
     for (const h of hosts) {
       this.hosts.set(h.name, h);

@@ -154,13 +154,20 @@ export class ParameterResolver {
   /** Parameters globals.yml sets to a rejected value (or does not declare). */
   readonly rejectedGlobals = new Set<string>();
 
-  constructor(declared: Map<string, DeclaredParameter>, globals: YamlSource | undefined) {
+  /**
+   * `globals`: globals.yml, or several in order (the deployment's, then its environment's: a later file's
+   * parameter wins).
+   */
+  constructor(declared: Map<string, DeclaredParameter>, globals: YamlSource | undefined | (YamlSource | undefined)[]) {
     this.declared = declared;
     for (const [name, p] of declared) {
       if (p.decl.default !== undefined) this.base[name] = p.decl.default;
       else if (p.decl.nullable) this.base[name] = null;
     }
-    if (!globals) return;
+    for (const g of Array.isArray(globals) ? globals : [globals]) if (g) this.layer(g);
+  }
+
+  private layer(globals: YamlSource): void {
     const value = globals.value();
     if (value === null || value === undefined) return;
     if (typeof value !== "object" || Array.isArray(value)) {
@@ -174,6 +181,7 @@ export class ParameterResolver {
       if (this.accept(name, v, at, globals.locate([name], { key: true }))) {
         this.base[name] = v;
         this.baseSources.set(name, at);
+        this.rejectedGlobals.delete(name);
       } else {
         this.rejectedGlobals.add(name);
       }

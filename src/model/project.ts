@@ -1,7 +1,7 @@
 // A deployment: one directory holding its inventory, globals.yml, passwords.yml and config/ overrides.
 // loadProject reads and checks all of it (schemas, then parameters, then rules) and collects every
 // problem before failing, so a user fixes them in one go. Nothing here opens a connection.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError, type Problem } from "../errors.js";
 import { findInventoryFile, loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
@@ -27,10 +27,46 @@ export interface ProjectOptions {
   passwords?: string;
   /** When false, blank or missing secrets are not an error (params, inventory). Default true. */
   requireSecrets?: boolean;
+  /**
+   * An environment of the deployment (environments/NAME/): its inventory and passwords.yml replace the
+   * deployment's, its globals.yml is layered over the deployment's (its parameters win). Roles, config/
+   * overrides and the other globals are shared.
+   */
+  environment?: string;
+}
+
+/** Where a deployment keeps its environments. */
+export const ENVIRONMENTS_DIR = "environments";
+
+/** The environments of a deployment folder (the folders under environments/), sorted. */
+export function listEnvironments(dir: string): string[] {
+  const root = join(resolve(dir), ENVIRONMENTS_DIR);
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+/** The folder of an environment; InputError naming it (and the ones there are) when it does not exist. */
+export function environmentDir(dir: string, name: string): string {
+  const known = listEnvironments(dir);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || !known.includes(name)) {
+    const root = join(resolve(dir), ENVIRONMENTS_DIR);
+    throw new InputError([
+      {
+        file: "--environment",
+        message: `environment "${name}" not found: ${known.length ? `${root} holds ${known.map((k) => `"${k}"`).join(", ")}` : `${root} does not exist or holds no environment folder`}`,
+      },
+    ]);
+  }
+  return join(resolve(dir), ENVIRONMENTS_DIR, name);
 }
 
 export interface Project {
   dir: string;
+  /** The environment selected (-e), if any. */
+  environment?: string;
   inventoryFile: string;
   globalsFile: string;
   passwordsFile: string;
@@ -63,17 +99,20 @@ export function loadProject(opts: ProjectOptions = {}): Project {
   const problems: Problem[] = [];
   if (!existsSync(dir)) throw new InputError([{ file: dir, message: "deployment directory not found" }]);
 
-  const inventoryFile = opts.inventory ? resolve(opts.inventory) : findInventoryFile(dir);
+  const envDir = opts.environment !== undefined ? environmentDir(dir, opts.environment) : undefined;
+  const inventoryFile = opts.inventory ? resolve(opts.inventory) : ((envDir && findInventoryFile(envDir)) || findInventoryFile(dir));
   if (!inventoryFile) {
-    throw new InputError([{ file: dir, message: "no inventory found (inventory.yml, inventory.yaml, inventory, multinode or all-in-one); name one with -i" }]);
+    throw new InputError([{ file: envDir ?? dir, message: "no inventory found (inventory.yml, inventory.yaml, inventory, multinode or all-in-one); name one with -i" }]);
   }
   const roles = collect(problems, () => loadRoles([builtinRolesDir, ...(opts.rolesDirs ?? []), join(dir, "roles")]));
   const inventory = collect(problems, () => loadInventory(inventoryFile));
   const globalsFile = join(dir, "globals.yml");
   const globals: YamlSource | undefined = existsSync(globalsFile) ? collect(problems, () => readYaml(globalsFile)) : undefined;
+  const envGlobalsFile = envDir ? join(envDir, "globals.yml") : undefined;
+  const envGlobals: YamlSource | undefined = envGlobalsFile && existsSync(envGlobalsFile) ? collect(problems, () => readYaml(envGlobalsFile)) : undefined;
   if (!roles || !inventory) throw new InputError(problems);
 
-  const resolver = new ParameterResolver(roles.parameters, globals);
+  const resolver = new ParameterResolver(roles.parameters, [globals, envGlobals]);
   const hostParams = new Map<string, Record<string, unknown>>();
   for (const host of inventory.hosts.values()) hostParams.set(host.name, resolver.forHost(host.vars));
   problems.push(...resolver.problems);
@@ -83,7 +122,8 @@ export function loadProject(opts: ProjectOptions = {}): Project {
   const enabledNames = new Set(enabled.map((r) => r.def.name));
   problems.push(...resolver.missingRequired(hostParams.values(), (owner) => enabledNames.has(owner)));
 
-  const passwordsFile = opts.passwords ? resolve(opts.passwords) : join(dir, "passwords.yml");
+  const envPasswords = envDir ? join(envDir, "passwords.yml") : undefined;
+  const passwordsFile = opts.passwords ? resolve(opts.passwords) : envPasswords && existsSync(envPasswords) ? envPasswords : join(dir, "passwords.yml");
   let secrets: Record<string, SecretValue> = {};
   const usedSecrets = new Map([...roles.secrets].filter(([, s]) => enabledNames.has(s.role)));
   if (opts.requireSecrets !== false) {
@@ -100,7 +140,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
       vip: base.vip_address,
       vipSource: resolver.globalSource("vip_address"),
       // globals.yml unreadable, or its vip_address rejected: that is reported already; "must be set" would mislead.
-      vipUnknown: (existsSync(globalsFile) && !globals) || resolver.globalsUnusable || resolver.rejectedGlobals.has("vip_address"),
+      vipUnknown: (existsSync(globalsFile) && !globals) || (!!envGlobalsFile && existsSync(envGlobalsFile) && !envGlobals) || resolver.globalsUnusable || resolver.rejectedGlobals.has("vip_address"),
       globalsFile,
     }),
   );
@@ -123,7 +163,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
       return list;
     },
   };
-  return { dir, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts };
+  return { dir, environment: opts.environment, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts };
 }
 
 export interface RenderOptions {

@@ -58,6 +58,19 @@ export class ConnectionPool {
     return { transports, failures };
   }
 
+  /**
+   * Replaces a host's lost connection with a new one (logs -f after a host dropped). Rejects with HostError
+   * while the host is still unreachable; the caller retries with its own backoff.
+   */
+  async reconnect(target: SshTarget): Promise<Transport> {
+    const old = this.transports.get(target.name);
+    this.transports.delete(target.name);
+    if (old) await old.close().catch(() => undefined);
+    const t = await connect(target, this.opts, this.jumps);
+    this.transports.set(target.name, t);
+    return t;
+  }
+
   get(host: string): Transport | undefined {
     return this.transports.get(host);
   }

@@ -5,7 +5,7 @@ import { userInfo } from "node:os";
 import { HostError } from "../errors.js";
 import { sudoRefusal, wrapWithSudo } from "./become.js";
 import { writeFileAtomically, writeFilesAtomically } from "./put-file.js";
-import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "./transport.js";
+import type { ExecOptions, ExecResult, ExecStream, FileToPut, PutFileOptions, StreamOptions, Transport, TransportStats } from "./transport.js";
 
 export interface LocalTransportOptions {
   host: string;
@@ -88,6 +88,40 @@ export class LocalTransport implements Transport {
       }
       child.stdin.end(opts.stdin ?? undefined);
     });
+  }
+
+  async stream(argv: readonly string[], opts: StreamOptions): Promise<ExecStream> {
+    if (argv.length === 0) throw new Error("cannot run an empty command");
+    if (this.closed) throw new HostError(this.host, "the local transport is closed");
+    const become = (opts.become ?? this.options.become) && !this.isRoot;
+    const [command, ...args] = (become ? wrapWithSudo(argv) : [...argv]) as [string, ...string[]];
+    this.stats.execs += 1;
+    // A local PTY needs a native module; the local host's command inherits lading's own terminal instead.
+    const child = spawn(command, args, { stdio: opts.pty ? "inherit" : ["pipe", "pipe", "pipe"], detached: !opts.pty });
+    child.stdout?.on("data", (chunk: Buffer) => opts.onStdout(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => opts.onStderr?.(chunk));
+    child.stdin?.on("error", () => undefined);
+    const done = new Promise<{ code: number | null; signal?: string }>((resolve, reject) => {
+      child.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") resolve({ code: 127 });
+        else reject(new HostError(this.host, `cannot run ${command}: ${err.message}`, { cause: err }));
+      });
+      child.on("close", (code, signal) => resolve(signal ? { code, signal } : { code }));
+    });
+    return {
+      done,
+      write: (data) => void child.stdin?.write(data),
+      end: () => void child.stdin?.end(),
+      resize: () => undefined,
+      stop: () => {
+        try {
+          if (child.pid !== undefined && !opts.pty) process.kill(-child.pid, "SIGTERM");
+          else child.kill("SIGTERM");
+        } catch {
+          // ended already
+        }
+      },
+    };
   }
 
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void> {

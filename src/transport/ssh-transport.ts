@@ -20,7 +20,7 @@ import { HandshakeAttemptsError, HandshakeFailure, HandshakeLimiter } from "./ha
 import { writeFileAtomically, writeFilesAtomically } from "./put-file.js";
 import { quoteArgv } from "./quote.js";
 import type { SshSettings } from "./ssh-settings.js";
-import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "./transport.js";
+import type { ExecOptions, ExecResult, ExecStream, FileToPut, PutFileOptions, StreamOptions, Transport, TransportStats } from "./transport.js";
 
 // ssh2 is CommonJS: its named exports are not visible to ESM imports, so take them from the default export.
 const { Client: SshClient, utils } = ssh2;
@@ -342,6 +342,66 @@ export class SshTransport implements Transport {
         channel.on("error", () => undefined);
         channel.end(opts.stdin ?? undefined);
       });
+    });
+  }
+
+  stream(argv: readonly string[], opts: StreamOptions): Promise<ExecStream> {
+    if (this.closed || this.lostReason) {
+      return Promise.reject(new HostError(this.host, `cannot run ${describeCommand(argv)}: ${this.lostReason ?? "the transport is closed"}`));
+    }
+    const become = (opts.become ?? this.options.become) && this.options.user !== "root";
+    const commandLine = quoteArgv(become ? wrapWithSudo(argv) : [...argv]);
+    this.stats.execs += 1;
+    // Not under the channel limiter: a stream lives as long as the user watches, and must not starve execs.
+    return new Promise<ExecStream>((resolve, reject) => {
+      const pty = opts.pty ? { rows: opts.pty.rows, cols: opts.pty.cols, term: opts.pty.term ?? "xterm-256color" } : undefined;
+      const started = (err: Error | undefined, channel: ClientChannel): void => {
+        if (err) {
+          reject(new HostError(this.host, `cannot start ${describeCommand(argv)}: ${this.lostReason ?? err.message}`, { cause: err }));
+          return;
+        }
+        let code: number | null | undefined;
+        let signal: string | undefined;
+        channel.on("data", (chunk: Buffer) => opts.onStdout(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => opts.onStderr?.(chunk));
+        channel.on("exit", (exitCode: number | null, signalName?: string) => {
+          code = exitCode;
+          if (signalName) signal = signalName;
+        });
+        channel.on("error", () => undefined);
+        let stopped = false;
+        let settle: ((r: { code: number | null; signal?: string }) => void) | undefined;
+        const done = new Promise<{ code: number | null; signal?: string }>((res, rej) => {
+          settle = res;
+          channel.on("close", () => {
+            if (code !== undefined) res(signal ? { code, signal } : { code });
+            else if (stopped) res({ code: null, signal: "HUP" });
+            else rej(new HostError(this.host, `connection lost while running ${describeCommand(argv)}${this.lostReason ? `: ${this.lostReason}` : ""}`));
+          });
+        });
+        resolve({
+          done,
+          write: (data) => void channel.write(data),
+          end: () => void channel.end(),
+          resize: (rows, cols) => {
+            if (pty) channel.setWindow(rows, cols, 0, 0);
+          },
+          stop: () => {
+            stopped = true;
+            // sshd answers a close only once the command has exited, and a quiet command (docker logs -f with
+            // nothing to print) may not notice for a long time: the stream ends here, whatever the host does.
+            settle?.({ code: null, signal: "HUP" });
+            try {
+              channel.signal("TERM");
+            } catch {
+              // gone already
+            }
+            channel.close();
+          },
+        });
+      };
+      if (pty) this.client.exec(commandLine, { pty }, started);
+      else this.client.exec(commandLine, started);
     });
   }
 

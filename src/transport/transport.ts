@@ -20,6 +20,41 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/** A terminal for Transport.stream: the remote side gets a PTY of this size (stdout and stderr then merge). */
+export interface PtyOptions {
+  rows: number;
+  cols: number;
+  /** TERM of the remote terminal; default xterm-256color. */
+  term?: string;
+}
+
+export interface StreamOptions {
+  /** Run through `sudo -n --` when the connection user is not root. Defaults to the target's `become`. */
+  become?: boolean;
+  /** Allocate a PTY (interactive use: `lading exec -it`). */
+  pty?: PtyOptions;
+  /** Each chunk of the command's stdout as it arrives. */
+  onStdout: (chunk: Buffer) => void;
+  /** Each chunk of its stderr (nothing with a PTY: the terminal merges both). */
+  onStderr?: (chunk: Buffer) => void;
+  env?: never;
+}
+
+/** A running command whose output is read as it comes (logs -f, exec -it). */
+export interface ExecStream {
+  /** Resolves when the command ends, with its exit code (null: killed by a signal); rejects with HostError
+   *  when the connection is lost under it. */
+  done: Promise<{ code: number | null; signal?: string }>;
+  /** Bytes for the command's stdin (a terminal's keystrokes). */
+  write(data: Buffer | string): void;
+  /** Closes the command's stdin. */
+  end(): void;
+  /** The local terminal changed size (PTY only). */
+  resize(rows: number, cols: number): void;
+  /** Stops the command (closes its channel; `done` then resolves, or rejects if the connection went). */
+  stop(): void;
+}
+
 export interface PutFileOptions {
   /** Octal mode, e.g. "0644" or "600". */
   mode: string;
@@ -50,6 +85,11 @@ export interface TransportStats {
 export interface Transport {
   readonly host: string;
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a command whose output is delivered as it arrives, over the same connection. Resolves once the
+   * command runs; rejects with HostError when it cannot start (connection lost or closed).
+   */
+  stream(argv: readonly string[], opts: StreamOptions): Promise<ExecStream>;
   /** Atomic: the destination holds either its old content or the new content, whole. */
   putFile(path: string, content: Buffer | string, opts: PutFileOptions): Promise<void>;
   /**

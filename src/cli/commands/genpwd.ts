@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { loadRoles } from "../../model/roles.js";
 import { builtinRolesDir } from "../../paths.js";
 import type { DeclaredSecrets } from "../../secrets/declared-secrets.js";
+import { environmentDir } from "../../model/project.js";
 import { generatePasswordsFile, type GenpwdReport } from "../../secrets/passwords-file.js";
 import { formatMode } from "../../secrets/write-private-file.js";
 
@@ -12,10 +13,11 @@ export function register(program: Command): void {
     .command("genpwd")
     .description("generate every blank secret of passwords.yml; never changes a set one")
     .option("-d, --dir <dir>", "deployment directory", ".")
-    .option("-p, --passwords <file>", "passwords file (default: <dir>/passwords.yml)")
+    .option("-p, --passwords <file>", "passwords file (default: <dir>/passwords.yml, or the environment's with -e)")
+    .option("-e, --environment <name>", "fill environments/NAME/passwords.yml (each environment keeps its own secrets)")
     .option("--merge <old>", "upgrade: take the declared secrets' values from an older passwords file")
-    .action((opts: { dir: string; passwords?: string; merge?: string }) => {
-      const file = opts.passwords ?? join(opts.dir, "passwords.yml");
+    .action((opts: { dir: string; passwords?: string; merge?: string; environment?: string }) => {
+      const file = opts.passwords ?? join(opts.environment !== undefined ? environmentDir(opts.dir, opts.environment) : opts.dir, "passwords.yml");
       const report = generatePasswordsFile(file, loadDeclaredSecrets(opts.dir), { merge: opts.merge });
       for (const line of describeGenpwdReport(report, opts.merge)) process.stdout.write(`${line}\n`);
     });

@@ -19,7 +19,7 @@ export interface CommandModuleEntry {
 export const COMMAND_MODULES: CommandModuleEntry[] = [
   {
     load: () => import("./validate.js"),
-    commands: [{ term: "validate [options]", description: "check the deployment (schemas, rules, full render of every host) without touching any host" }],
+    commands: [{ term: "validate [options]", description: "check the deployment (schemas, rules, full render of every host) without touching any host; every environment unless -e names one" }],
   },
   {
     load: () => import("./deploy.js"),
@@ -37,6 +37,28 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
       { term: "check [options]", description: "report drift: hosts that differ from the desired state, containers down or unhealthy, images gone; exit 2 on drift" },
       { term: "stop [options]", description: "stop the containers of every service (or --service), in reverse dependency order" },
       { term: "prechecks [options]", description: "check each host is ready: engine present and recent, disk space, clock in sync, address present, ports free" },
+    ],
+  },
+  {
+    load: () => import("./ps.js"),
+    commands: [
+      {
+        term: "ps [options]",
+        description: "list the containers lading manages on each host: state, health and since when, image and digest, uptime, revision, and whether the host differs from the desired state",
+      },
+    ],
+  },
+  {
+    load: () => import("./logs.js"),
+    commands: [{ term: "logs [options] <service>", description: "show a service's container logs from every host, prefixed by host and merged in time order; -f follows them" }],
+  },
+  {
+    load: () => import("./exec.js"),
+    commands: [
+      {
+        term: "exec [options] <service> <command...>",
+        description: "run a command in a service's container: on one host (-it: interactively, on a terminal) or on every host (--all), with each host's exit code",
+      },
     ],
   },
   {

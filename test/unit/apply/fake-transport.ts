@@ -1,6 +1,6 @@
 // A fake Transport for the applier's unit tests: it answers each command from a script and keeps a shared
 // log of everything every host was asked to do, in order.
-import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport, TransportStats } from "../../../src/transport/index.js";
+import type { ExecOptions, ExecResult, ExecStream, StreamOptions, FileToPut, PutFileOptions, Transport, TransportStats } from "../../../src/transport/index.js";
 import { cliFormOfInspect, inspectJsonOf, inspectScriptNames } from "../gate-inspect-shim.js";
 
 export type Answer = Partial<Pick<ExecResult, "code" | "stdout" | "stderr">>;
@@ -58,6 +58,14 @@ export class FakeTransport implements Transport {
     this.log.push(`${this.host}: ${opts.then.join(" ")}`);
     const a = this.respond(this.host, opts.then) ?? {};
     return { code: a.code ?? 0, stdout: a.stdout ?? "", stderr: a.stderr ?? "", durationMs: 1 };
+  }
+
+  /** Runs the command as exec does and delivers its whole answer as one chunk. */
+  async stream(argv: readonly string[], opts: StreamOptions): Promise<ExecStream> {
+    const r = await this.exec(argv, { become: opts.become });
+    if (r.stdout) opts.onStdout(Buffer.from(r.stdout));
+    if (r.stderr) opts.onStderr?.(Buffer.from(r.stderr));
+    return { done: Promise.resolve({ code: r.code }), write: () => undefined, end: () => undefined, resize: () => undefined, stop: () => undefined };
   }
 
   async close(): Promise<void> {}

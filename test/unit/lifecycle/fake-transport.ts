@@ -1,5 +1,5 @@
 // A transport that runs nothing: it records every command and file, and answers with a handler.
-import type { ExecOptions, ExecResult, FileToPut, PutFileOptions, Transport } from "../../../src/transport/index.js";
+import type { ExecOptions, ExecResult, ExecStream, StreamOptions, FileToPut, PutFileOptions, Transport } from "../../../src/transport/index.js";
 import { cliFormOfInspect, inspectJsonOf, inspectScriptNames } from "../gate-inspect-shim.js";
 
 export interface Call {
@@ -59,6 +59,14 @@ export class FakeTransport implements Transport {
     if (!opts.then) return undefined;
     this.calls.push({ argv: [...opts.then] });
     return { code: 0, stdout: "", stderr: "", durationMs: 1, ...this.answer(opts.then, undefined, this) };
+  }
+
+  /** Runs the command as exec does and delivers its whole answer as one chunk. */
+  async stream(argv: readonly string[], opts: StreamOptions): Promise<ExecStream> {
+    const r = await this.exec(argv, { become: opts.become });
+    if (r.stdout) opts.onStdout(Buffer.from(r.stdout));
+    if (r.stderr) opts.onStderr?.(Buffer.from(r.stderr));
+    return { done: Promise.resolve({ code: r.code }), write: () => undefined, end: () => undefined, resize: () => undefined, stop: () => undefined };
   }
 
   async close(): Promise<void> {}

@@ -19,6 +19,18 @@ describe("local transport", function () {
     assert.equal(transport.stats.connections, 0);
   });
 
+  it("streams a command's output as it arrives, with its exit code", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const out: string[] = [];
+    const s = await transport.stream(["sh", "-c", "echo one; read x; echo $x; exit 4"], { onStdout: (c) => out.push(c.toString()) });
+    s.write("two\n");
+    assert.deepEqual(await s.done, { code: 4 });
+    assert.equal(out.join(""), "one\ntwo\n");
+    const long = await transport.stream(["sleep", "30"], { onStdout: () => undefined });
+    long.stop();
+    assert.equal((await long.done).signal, "SIGTERM");
+  });
+
   it("runs argv without a shell, with stdin, exit codes and stderr", async () => {
     const transport = new LocalTransport({ host: "aio", become: false });
     const echoed = await transport.exec(["printf", "%s", "$(id) `x` ; | & *"]);

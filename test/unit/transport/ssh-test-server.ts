@@ -49,6 +49,8 @@ export interface TestServer {
   forwards: number;
   /** Commands still running. */
   running: number;
+  /** PTY requests (size, then every window change), in order. */
+  ptys: { rows: number; cols: number; term?: string }[];
   /** Extra environment of the commands run (e.g. PATH with a fake sudo). */
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -57,7 +59,7 @@ export interface TestServer {
 export async function startTestServer(options: { clientPublicKey: string; hostKey?: KeyPair }): Promise<TestServer> {
   const hostKey = options.hostKey ?? generateKeyPair();
   const allowed = utils.parseKey(options.clientPublicKey) as ParsedKey;
-  const state = { commands: [] as string[], users: [] as string[], connections: 0, unauthenticated: 0, peakUnauthenticated: 0, forwards: 0, running: 0, env: {} as NodeJS.ProcessEnv };
+  const state = { commands: [] as string[], users: [] as string[], connections: 0, unauthenticated: 0, peakUnauthenticated: 0, forwards: 0, running: 0, ptys: [] as { rows: number; cols: number; term?: string }[], env: {} as NodeJS.ProcessEnv };
   const clients = new Set<{ end(): void }>();
 
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
@@ -92,6 +94,15 @@ export async function startTestServer(options: { clientPublicKey: string; hostKe
       (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
       client.on("session", (acceptSession) => {
         const session = acceptSession();
+        // A PTY is only recorded (the command still runs on pipes): enough to check what the client asked for.
+        session.on("pty", (acceptPty, _rejectPty, info) => {
+          state.ptys.push({ rows: info.rows, cols: info.cols, term: info.term });
+          acceptPty?.();
+        });
+        session.on("window-change", (acceptChange, _rejectChange, info) => {
+          state.ptys.push({ rows: info.rows, cols: info.cols });
+          acceptChange?.();
+        });
         session.on("exec", (acceptExec, _reject, info) => {
           const channel = acceptExec();
           state.commands.push(info.command);

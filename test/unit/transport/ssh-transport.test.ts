@@ -46,6 +46,47 @@ describe("SSH transport against a real ssh2 server", function () {
     if (savedAgent !== undefined) process.env["SSH_AUTH_SOCK"] = savedAgent;
   });
 
+  describe("stream", () => {
+    it("delivers output as it arrives, takes stdin, reports the exit code, and stops on request", async () => {
+      const chunks: string[] = [];
+      const s = await transport.stream(["sh", "-c", 'echo first; read line; echo "got $line" >&2; exit 3'], { onStdout: (c) => chunks.push(c.toString()), onStderr: (c) => chunks.push(`err:${c.toString()}`) });
+      await waitFor(() => chunks.join("").includes("first"), "the first line before the command ends");
+      s.write("hello\n");
+      assert.deepEqual(await s.done, { code: 3 });
+      assert.deepEqual(chunks, ["first\n", "err:got hello\n"]);
+      const forever = await transport.stream(["sh", "-c", "echo up; exec sleep 60"], { onStdout: () => undefined });
+      forever.stop();
+      const ended = await forever.done;
+      assert.notEqual(ended.code, 0, "stopped, not finished");
+    });
+
+    it("ends a stopped stream at once even when the command on the host does not end", async () => {
+      // Ignored signals survive exec: this sleep ignores the TERM that stop() sends, as an idle docker logs -f
+      // on pipes outlives its closed channel.
+      const stubborn = await transport.stream(["sh", "-c", "trap '' TERM; exec sleep 5"], { onStdout: () => undefined });
+      const t0 = Date.now();
+      stubborn.stop();
+      assert.deepEqual(await stubborn.done, { code: null, signal: "HUP" });
+      assert.ok(Date.now() - t0 < 1000, "not waiting for the command");
+    });
+
+    it("asks for a PTY of the given size and passes window changes on", async () => {
+      const s = await transport.stream(["sh", "-c", "sleep 0.3"], { pty: { rows: 40, cols: 120, term: "xterm" }, onStdout: () => undefined });
+      s.resize(50, 132);
+      await s.done;
+      assert.deepEqual(server.ptys.slice(-2), [{ rows: 40, cols: 120, term: "xterm" }, { rows: 50, cols: 132 }]);
+    });
+
+    it("rejects with HostError when the connection is lost under a running stream", async () => {
+      const own = (await connect(target, opts)) as SshTransport;
+      const s = await own.stream(["sleep", "30"], { onStdout: () => undefined });
+      own.destroy();
+      await assert.rejects(s.done, (err: unknown) => err instanceof HostError && /connection lost/.test(err.message));
+      await assert.rejects(own.stream(["true"], { onStdout: () => undefined }), HostError);
+      await own.close();
+    });
+  });
+
   describe("exec", () => {
     it("returns exit codes, stdout and stderr without rejecting on failure", async () => {
       const ok = await transport.exec(["sh", "-c", "echo out; echo err >&2; exit 0"]);
@@ -83,10 +124,11 @@ describe("SSH transport against a real ssh2 server", function () {
 
     it("reuses one connection for every command and counts round trips", async () => {
       const before = transport.stats.execs;
+      const connections = server.connections;
       await Promise.all(Array.from({ length: 20 }, (_, i) => transport.exec(["echo", String(i)])));
       assert.equal(transport.stats.connections, 1);
       assert.equal(transport.stats.execs, before + 20);
-      assert.equal(server.connections, 1);
+      assert.equal(server.connections, connections, "no new connection for 20 commands");
     });
 
     it("kills a command that outlives its timeout and keeps the connection usable", async () => {
