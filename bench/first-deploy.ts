@@ -52,9 +52,20 @@ const addressOf = (h: string): string => `10.98.0.1${h.slice(3)}`;
 function sshArgs(host: string): string[] {
   return [
     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${layout.knownHosts}`,
-    "-o", "LogLevel=ERROR", "-o", "ControlMaster=auto", "-o", `ControlPath=${controlDir}/%h`, "-o", "ControlPersist=120",
+    "-o", "LogLevel=ERROR", "-o", "ControlMaster=no", "-o", `ControlPath=${controlDir}/%h`,
     "-i", layout.sshKey, `root@${addressOf(host)}`,
   ];
+}
+/** Opens the master connections (ssh -M -f: it forks once authenticated, its stdio detached from ours). */
+async function openMasters(): Promise<void> {
+  await Promise.all(HOSTS.map(async (h) => {
+    const args = sshArgs(h).map((a) => (a === "ControlMaster=no" ? "ControlMaster=yes" : a));
+    const code = await new Promise<number>((resolve) => spawn("ssh", ["-f", "-N", "-o", "ControlPersist=yes", ...args], { stdio: "ignore" }).on("exit", (c) => resolve(c ?? 255)));
+    if (code !== 0) throw new Error(`ssh master to ${h}: exit ${code}`);
+  }));
+}
+async function closeMasters(): Promise<void> {
+  await Promise.all(HOSTS.map((h) => new Promise<void>((resolve) => spawn("ssh", ["-O", "exit", ...sshArgs(h)], { stdio: "ignore" }).on("exit", () => resolve()))));
 }
 /** Runs argv on the host (quoted once, by lading's quoting module); stdin optional. Throws on failure. */
 async function ssh(host: string, argv: string[], stdin?: string | Buffer): Promise<string> {
@@ -68,8 +79,10 @@ const poll = (host: string, cond: string, ...args: string[]): Promise<string> =>
 
 async function wipe(): Promise<void> {
   // As test/e2e/deployment-fixture.ts resetLabHosts does (over ssh instead of the lab engine).
+  await openMasters();
   const script = "docker ps -aq --filter label=lading.managed=true | xargs -r docker rm -f >/dev/null; docker volume ls -q | xargs -r docker volume rm -f >/dev/null; rm -rf /etc/lading";
   await Promise.all(HOSTS.map((h) => ssh(h, ["sh", "-c", script])));
+  await closeMasters();
 }
 
 // ---- the floor ----
@@ -88,7 +101,7 @@ const runOn = (state: DesiredState, host: string, name: string, bootstrap = fals
 const galeraSynced = (host: string, size: number): Promise<string> =>
   poll(host, `[ "$(echo "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_size','wsrep_cluster_status')" | docker exec -i mariadb mysql -N 2>/dev/null | sort | tr '\\n\\t' '  ')" = "wsrep_cluster_size $1 wsrep_cluster_status Primary wsrep_local_state_comment Synced " ]`, String(size));
 const rabbitRunning = (host: string, n: number): Promise<string> =>
-  poll(host, `[ "$(docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json 2>/dev/null | grep -o '"running_nodes":\\[[^]]*\\]' | grep -o 'rabbit@' | wc -l)" -ge "$1" ]`, String(n));
+  poll(host, `[ "$(docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json 2>/dev/null | tr -d ' \\n' | grep -o '"running_nodes":\\[[^]]*\\]' | grep -o 'rabbit@' | wc -l)" -ge "$1" ]`, String(n));
 const inContainer = (host: string, container: string, argv: string[]): Promise<string> =>
   poll(host, `docker exec "$1" ${quoteArgv(argv)} >/dev/null 2>&1`, container);
 
@@ -101,6 +114,8 @@ async function floor(state: DesiredState, configDir: string, secrets: Record<str
   const t0 = Date.now();
   const phases: Record<string, number> = {};
   const mark = (name: string): void => void (phases[name] = Date.now() - t0);
+  await openMasters(); // connecting is part of the floor, as it is of lading's run
+  mark("connected");
   // Config files: one tar over ssh per host, then the owners lading sets (local files are owned by root:root).
   await Promise.all(HOSTS.map(async (h) => {
     const tar = await spawnTar(join(configDir, h));
@@ -212,6 +227,7 @@ async function main(): Promise<void> {
     say(`run ${i + 1}/${runs}: wiping the hosts, then the floor`);
     await wipe();
     const f = await floor(state, configDir, project.secrets as Record<string, unknown>);
+    await closeMasters();
     floorRuns.push(f);
     say(`  floor ${(f.wallMs / 1000).toFixed(1)} s ${JSON.stringify(f.phases)}`);
   }
