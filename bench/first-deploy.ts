@@ -205,7 +205,7 @@ async function main(): Promise<void> {
   if (gc.code !== 0) throw new Error(`genconfig --local: ${gc.stderr}`);
   const project = loadProject({ dir });
   const state = renderProject(project);
-  const ladingRuns: { wallMs: number; analysis: Analysis }[] = [];
+  const ladingRuns: { wallMs: number; analysis: Analysis; events: Event[] }[] = [];
   const floorRuns: FloorTimes[] = [];
   for (let i = 0; i < runs; i++) {
     say(`run ${i + 1}/${runs}: wiping the hosts`);
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
     if (dep.code !== 0) throw new Error(`deploy: exit ${dep.code}\n${dep.stdout.slice(-3000)}\n${dep.stderr}`);
     const events = dep.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Event);
     const analysis = criticalPath(events, schedule);
-    ladingRuns.push({ wallMs, analysis });
+    ladingRuns.push({ wallMs, analysis, events });
     say(`  lading ${(wallMs / 1000).toFixed(1)} s, critical path ${(analysis.criticalPathMs / 1000).toFixed(1)} s (${analysis.criticalChain.join(" -> ")})`);
     say(`run ${i + 1}/${runs}: wiping the hosts, then the floor`);
     await wipe();

@@ -58,10 +58,13 @@ export function criticalPath(events: Event[], schedule: ScheduleEntry[]): Analys
       const d = visit(a.service);
       if (d.end > base.end) base = d;
     }
-    const batchEvents = events.filter((e) => e.type === "batch" && e.service === name);
-    const batches = batchEvents.map((b, i) => {
-      const next = batchEvents[i + 1];
-      const inWindow = events.filter((e) => e.service === name && at(e) >= at(b) && (!next || at(e) < at(next)) && b.hosts!.includes(e.host ?? ""));
+    // By position in the output, not by time: the next batch's event often has the same millisecond as the gate
+    // that let it start.
+    const batchAt = events.map((e, i) => (e.type === "batch" && e.service === name ? i : -1)).filter((i) => i >= 0);
+    const batches = batchAt.map((bi, i) => {
+      const b = events[bi]!;
+      const window = events.slice(bi + 1, batchAt[i + 1] ?? events.length);
+      const inWindow = window.filter((e) => e.service === name && b.hosts!.includes(e.host ?? ""));
       const passed = inWindow.filter((e) => e.type === "gate" && e.status === "passed");
       const last = (passed.length ? passed : inWindow).at(-1) ?? b;
       return { kind: s.batches[i]?.kind ?? "?", hosts: b.hosts!, startMs: rel(b), ms: at(last) - at(b) };
