@@ -22,7 +22,8 @@ describe("first-deploy critical path", () => {
     passed(5, "cache", "a"),
     passed(7, "cache", "b", 2500),
     passed(10, "db", "a", 5000),
-    batch(11, "db", ["b"]),
+    batch(10, "db", ["b"]), // the same millisecond as the gate that let it start
+
     passed(20, "db", "b", 8000),
     batch(21, "app", ["a", "b"]),
     passed(24, "app", "b"),
@@ -33,10 +34,10 @@ describe("first-deploy critical path", () => {
   it("takes the longest chain of batches after the time before the first batch", () => {
     const a = criticalPath(events, schedule);
     assert.equal(a.runStartToFirstBatchMs, 4000);
-    // db: 4 -> 10 (6 s) then 11 -> 20 (9 s): the second batch's own length, not the gap between them.
-    assert.deepEqual(a.services.find((s) => s.service === "db")!.batches.map((b) => b.ms), [6000, 9000]);
+    // db: 4 -> 10 (6 s) then 10 -> 20 (10 s), the gate in the first batch although the second starts in its millisecond.
+    assert.deepEqual(a.services.find((s) => s.service === "db")!.batches.map((b) => b.ms), [6000, 10000]);
     assert.deepEqual(a.services.find((s) => s.service === "cache")!.batches.map((b) => b.ms), [3000]);
-    assert.equal(a.criticalPathMs, 4000 + 15000 + 4000);
+    assert.equal(a.criticalPathMs, 4000 + 16000 + 4000);
     assert.deepEqual(a.criticalChain, ["db", "app"]);
     assert.equal(a.runMs, 26000);
     assert.equal(a.gates.length, 6);
@@ -44,10 +45,10 @@ describe("first-deploy critical path", () => {
   });
 
   it("follows the longer dependency when another one is slower", () => {
-    const slowCache = events.map((e) => (e.service === "cache" && e.host === "b" ? { ...e, time: at(18.5) } : e));
+    const slowCache = events.map((e) => (e.service === "cache" && e.host === "b" ? { ...e, time: at(19.5) } : e));
     const a = criticalPath(slowCache, schedule);
     assert.deepEqual(a.criticalChain, ["db", "app"]);
-    const slower = events.map((e) => (e.service === "cache" && e.host === "b" ? { ...e, time: at(30) } : e));
+    const slower = events.map((e) => (e.service === "cache" && e.host === "b" ? { ...e, time: at(20.5) } : e));
     assert.deepEqual(criticalPath(slower, schedule).criticalChain, ["cache", "app"]);
   });
 });
