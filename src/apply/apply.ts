@@ -197,7 +197,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
         }
         emit({ type: "batch", service, index: b + 1, total: batches.length, hosts: batch });
         if (kind === "rejoin") {
-          await rejoin(batch[0]!, members.length);
+          await rejoin(batch[0]!, members.length, hold);
           continue;
         }
         created += batch.filter((h) => sp(h).steps.some((x) => x.kind === "create")).length;
@@ -239,7 +239,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       }
 
       // The bootstrap node runs with the bootstrap command until the others joined; now it rejoins normally.
-      async function rejoin(bootstrapHost: string, size: number): Promise<void> {
+      async function rejoin(bootstrapHost: string, size: number, hold: boolean): Promise<void> {
         const s = sp(bootstrapHost);
         const t = transport(bootstrapHost);
         for (const c of s.desired.containers.filter((x) => x.bootstrapCommand)) {
@@ -251,7 +251,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
             await mustExec(t, docker.remove(c.name));
             await mustExec(t, docker.run(c, { configHash }));
           });
-          await gate(bootstrapHost, addressOf(bootstrapHost), s.desired, t, size, emit);
+          await gate(bootstrapHost, addressOf(bootstrapHost), s.desired, t, size, emit, undefined, hold);
         }
       }
     }

@@ -148,7 +148,8 @@ export function buildSchedule(input: ScheduleInput): Schedule {
               ? "new: one host at a time as its cluster forms (newService: one-at-a-time)"
               : "new: nothing runs yet, every host at once";
       if (bootstrapHost && withSteps.includes(bootstrapHost) && sample.containers.some((c) => c.bootstrapCommand)) {
-        batches.push({ hosts: [bootstrapHost], kind: "rejoin", hold: true });
+        // Not held either: the cluster is still forming and nothing uses it yet (the hold cost 10 s of a first deploy).
+        batches.push({ hosts: [bootstrapHost], kind: "rejoin", hold: false });
       }
     } else {
       let order = withSteps;

@@ -70,7 +70,7 @@ describe("schedule", () => {
     const d = desiredOf(all);
     const s = scheduleOf(d, emptyFacts(d));
     assert.deepEqual(shape(s), {
-      mariadb: { after: [], batches: ["bootstrap:h1", "create:h2", "create:h3", "rejoin:h1+hold"] },
+      mariadb: { after: [], batches: ["bootstrap:h1", "create:h2", "create:h3", "rejoin:h1"] },
       rabbitmq: { after: [], batches: ["create:h1", "create:h2", "create:h3"] },
       haproxy: { after: [], batches: ["create:h1,h2,h3"] },
       memcached: { after: [], batches: ["create:h1,h2,h3"] },
