@@ -69,12 +69,14 @@ describe("deploy examples/lab onto the lab (e2e)", function () {
       }
     } finally {
       writeFileSync(globals, original);
-      await lading(["reconfigure", "-d", d.dir]);
+      const back = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(back.code, 0, back.stdout + back.stderr);
     }
   });
 
   it("check reports drift for a file edited by hand, and reconfigure puts it back without a restart", async () => {
-    assert.equal((await lading(["check", "-d", d.dir])).code, 0);
+    const clean = await lading(["check", "-d", d.dir]);
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
     const before = await startTimes(d);
     await onHost(d, "lab2", "sed -i 's/^max_connections = .*/max_connections = 7/' /etc/lading/mariadb/galera.cnf");
     const drift = await lading(["check", "-d", d.dir]);
@@ -114,7 +116,8 @@ describe("deploy examples/lab onto the lab (e2e)", function () {
       assert.equal(page.status, 200);
     } finally {
       writeFileSync(globals, original);
-      await lading(["reconfigure", "-d", d.dir]);
+      const back = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(back.code, 0, back.stdout + back.stderr);
     }
   });
 
