@@ -6,24 +6,12 @@ import { spawn } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PsRow } from "../../src/ops/ps.js";
 import { packageRoot } from "../../src/paths.js";
 import { ensureDeployed, eventually, lading, LAB_ADDRESSES, LAB_HOSTS, onHost, setGlobal, type Deployment } from "./deployment-fixture.js";
 
-interface PsJsonRow {
-  type: string;
-  host: string;
-  service: string;
-  container: string;
-  state: string;
-  health?: string;
-  healthSince?: string;
-  image: string;
-  digest?: string;
-  imageId?: string;
-  uptimeMs?: number;
-  revision?: number;
-  drift: string[];
-}
+/** A line of `ps --json`: a row of src/ops/ps.ts with its event type. */
+type PsJsonRow = PsRow & { type: string };
 
 const SERVICES = ["haproxy", "keepalived", "mariadb", "rabbitmq", "memcached", "webapp"];
 
