@@ -9,6 +9,16 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then (apt-get install -y -q shellcheck || { apt-get update -q && apt-get install -y -q shellcheck; }) >/dev/null
   else echo "npm test: shellcheck is missing (sudo apt-get install shellcheck)" >&2; exit 1; fi
 fi
+# The unit suite checks that Debian's age decrypts the passwords files lading encrypts.
+if ! command -v age >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then (apt-get install -y -q age || { apt-get update -q && apt-get install -y -q age; }) >/dev/null
+  else echo "npm test: age is missing (sudo apt-get install age)" >&2; exit 1; fi
+fi
+# The Keystone e2e drives the real OpenStack client (Debian's python3-openstackclient) through the VIP.
+if [ "${LADING_SKIP_E2E:-}" != "1" ] && ! command -v openstack >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then (apt-get install -y -q python3-openstackclient || { apt-get update -q && apt-get install -y -q python3-openstackclient; }) >/dev/null
+  else echo "npm test: the openstack client is missing (sudo apt-get install python3-openstackclient)" >&2; exit 1; fi
+fi
 npm run --silent build
 npx mocha 'dist/test/unit/**/*.test.js'
 if [ "${LADING_SKIP_E2E:-}" = "1" ]; then exit 0; fi

@@ -9,14 +9,15 @@ import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import { forEachHost, PutFilesError, type ExecResult, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
-import { checkGate, deadlineOf, describeGate, gateOf, haproxyBackendsUp, waitForGate, type GateContext } from "./gates.js";
+import { checkGate, containerOf, deadlineOf, describeGate, GALERA_DRAIN_MS, gateOf, haproxyBackendsUp, waitForGaleraIdle, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
+import { isHostScriptName, shScriptArgv, type HostScriptName } from "../host-scripts/index.js";
 import { clusterInDesired, databaseRegistrationSql, registerMessaging, registrationMember, runSql, type RegistrationCluster } from "./registrations.js";
 import { describeRefusal, quorumRefusals, type QuorumRefusal } from "./quorum.js";
 import { revertHost } from "./revert.js";
 import { findVipHolder } from "./vip.js";
 import { buildSchedule, mainContainerOf, type ServiceSchedule } from "../plan/schedule.js";
-import { lbServersOf, serversLeftInMaintenance, setLbState, type LbServer, type LoadBalancer } from "./lb-drain.js";
+import { lbServersOf, OTHERS_SERVING_TIMEOUT_MS, serversLeftInMaintenance, SESSIONS_DRAIN_MS, setLbState, shutdownSessions, waitForOthersServing, waitForSessionsEnded, type LbServer, type LoadBalancer } from "./lb-drain.js";
 
 export interface ApplyInput {
   plan: Plan;
@@ -44,6 +45,11 @@ export interface ApplyInput {
    * `desired`, which lacks them when the run is limited to other services.
    */
   clusters?: Map<string, RegistrationCluster>;
+  /**
+   * The desired state of every service, when the run is limited to some (--service): where the load balancers
+   * a restarting host leaves are found. Absent, `desired`, which lacks HAProxy when the run is limited to other services.
+   */
+  everyService?: DesiredState;
 }
 
 
@@ -100,7 +106,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
 
     // The HAProxies that run now: a host leaves their rotation while its service restarts.
     const loadBalancers: LoadBalancer[] = [];
-    for (const h of input.desired.hosts.values()) {
+    for (const h of (input.everyService ?? input.desired).hosts.values()) {
       const lbSvc = h.services.find((x) => x.rollout.gate?.kind === "haproxy");
       const t = input.transports.get(h.name);
       const g = lbSvc?.rollout.gate;
@@ -176,6 +182,34 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
             s.steps = s.steps.filter((x) => !(x.kind === step.kind && "stateKey" in x && x.stateKey === step.stateKey));
           }
         }
+      }
+
+      // Then the jobs, in order, on the host that holds them (the service's first): its files first, since the
+      // job reads them; a job that fails halts the run before any container of the service starts.
+      for (const hp of hostsWith) {
+        const own = sp(hp.host);
+        const jobs = own.steps.filter((x): x is JobStep => x.kind === "job");
+        if (!jobs.length) continue;
+        const writes = own.steps.filter((x): x is WriteStep => x.kind === "write");
+        const run: HostRun = { host: hp.host, address: addressOf(hp.host), sp: own, t: transport(hp.host), facts: input.facts.get(hp.host), state, runStep, recap: recap.get(hp.host)!, emit, expectedMembers: 0 };
+        if (writes.length) await writeFiles(run, writes);
+        for (const job of jobs) {
+          try {
+            await runStep(hp.host, job, job.job.name, async () => {
+              const r = await runJob(run.t, job);
+              if (r.code === 0) return;
+              const output = `${r.stdout}${r.stderr}`.trim().split("\n").slice(-JOB_OUTPUT_LINES).join("\n");
+              throw new HostError(hp.host, `job ${job.job.name} failed (exit ${r.code})\n--- last output of ${job.job.command.join(" ")} ---\n${output}`);
+            });
+          } catch (err) {
+            emit({ type: "halt", service, host: hp.host, reason: `${err instanceof Error ? err.message : String(err)}\n${service} was not started`, untouched: [...plan.hosts.keys()].filter((h) => h !== hp.host) });
+            throw new Halt();
+          }
+          const hs = state.get(hp.host) ?? {};
+          hs.registrations = { ...(hs.registrations ?? {}), [job.stateKey]: job.stateValue };
+          state.set(hp.host, hs);
+        }
+        own.steps = own.steps.filter((x) => x.kind !== "job" && x.kind !== "write");
       }
 
       const batches = ss.batches;
@@ -346,13 +380,31 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
     if (g.kind === "haproxy") backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
     else if (run.loadBalancers?.length) {
       const ports = sp.desired.containers.flatMap((c) => c.ports);
-      const servers = await lbServersOf(run.address, ports, run.loadBalancers);
+      const { servers, unreachable } = await lbServersOf(run.address, ports, run.loadBalancers);
+      if (unreachable.length) run.emit({ type: "warning", host, message: `could not ask the load balancer on ${unreachable.join("; ")}: ${host} stays in its rotation until its health checks notice` });
       if (servers.length) {
         const names = [...new Set(servers.map((x) => `${x.proxy}/${x.server}`))].join(", ");
-        await runStep(host, { kind: "drain", service: sp.service, reason: `${names} in maintenance on ${[...new Set(servers.map((x) => x.lb.host))].join(", ")} until the gate passes` }, "haproxy", async () => {
+        await runStep(host, { kind: "drain", service: sp.service, reason: `${names} in maintenance on ${[...new Set(servers.map((x) => x.lb.host))].join(", ")} until the gate passes${g.kind === "galera" ? "; transactions in flight finish, then idle connections are closed" : ""}` }, "haproxy", async () => {
+          const lacking = await waitForOthersServing(servers, OTHERS_SERVING_TIMEOUT_MS);
+          if (lacking.length) run.emit({ type: "warning", host, message: `no other server of ${lacking.join(", ")} serves after ${OTHERS_SERVING_TIMEOUT_MS / 1000} s: ${host} is taken out all the same, and that proxy serves nothing until a server comes back` });
           lbServers = servers;
           const failures = await setLbState(servers, "maint");
           if (failures.length) run.emit({ type: "warning", host, message: `could not take ${failures.join("; ")} out of rotation` });
+          // A database keeps its clients' connections open between queries: out of rotation, the node lets the
+          // transactions in flight finish, then HAProxy closes the connections left (idle), so that a client
+          // reconnects to another node at its next query instead of waiting on this one while it shuts down.
+          // Requests HAProxy sent the host before it left the rotation are answered before the service stops
+          // (a Keystone token request takes a few hundred milliseconds: one was cut in the e2e without this).
+          if (g.kind !== "galera") {
+            const busy = await waitForSessionsEnded(servers, SESSIONS_DRAIN_MS);
+            if (busy.length) run.emit({ type: "warning", host, message: `requests still in flight after ${SESSIONS_DRAIN_MS / 1000} s on ${busy.join(", ")}: they are cut now` });
+          }
+          if (g.kind === "galera") {
+            const left = await waitForGaleraIdle(t, containerOf(g, sp.desired), GALERA_DRAIN_MS);
+            if (left) run.emit({ type: "warning", host, message: `${left} transaction(s) still in flight on ${host} after ${GALERA_DRAIN_MS / 1000} s: their connections are closed now` });
+            const unclosed = await shutdownSessions(servers);
+            if (unclosed.length) run.emit({ type: "warning", host, message: `could not close the sessions of ${unclosed.join("; ")}` });
+          }
         });
       }
     }
@@ -418,6 +470,18 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
           await runStep(host, step, step.container, () => mustExec(t, docker.start(step.container)));
           touchedContainers = true;
           break;
+        case "reload":
+          // The file is in place (its write came first); the script reads it from there, in the container.
+          // HAProxy's gate then expects the backends that are up now (a reload keeps no server state).
+          if (g.kind === "haproxy" && !backendsUpBefore) backendsUpBefore = await haproxyBackendsUp(t, step.container, g.socket);
+          try {
+            await runStep(host, step, step.container, () => mustExec(t, hotReloadArgv(step)));
+          } catch (e) {
+            await putBackUnloaded(run, step.container);
+            throw e;
+          }
+          touchedContainers = true;
+          break;
         default:
           break;
       }
@@ -438,6 +502,38 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
 }
 
 type WriteStep = Extract<Step, { kind: "write" }>;
+type ReloadStep = Extract<Step, { kind: "reload" }>;
+
+/**
+ * After a failed hot reload the container still runs with the old files: the files of this run that it loads
+ * by a reload get their previous content back (or go, if new), so that the next run sees them changed and
+ * reloads them again, instead of finding them as desired while the container runs the old ones.
+ */
+async function putBackUnloaded(run: HostRun, container: string): Promise<void> {
+  for (const w of run.sp.steps) {
+    if (w.kind !== "write" || w.file.hotReload?.container !== container) continue;
+    const prev = w.previous;
+    const undo = !prev ? run.t.exec(["rm", "-f", "--", w.file.path], { become: true }) : prev.content !== undefined ? run.t.putFile(w.file.path, prev.content, { mode: prev.mode, owner: prev.owner }) : undefined;
+    await undo?.catch((e: unknown) => run.emit({ type: "warning", host: run.host, message: `could not put back the previous ${w.file.path}: ${e instanceof Error ? e.message : String(e)}` }));
+  }
+}
+
+/** docker exec of the hot-reload host script in the container, its args as positional parameters. */
+export function hotReloadArgv(step: Pick<ReloadStep, "container" | "script" | "args">): string[] {
+  if (!isHostScriptName(step.script) || !step.script.endsWith(".sh")) throw new Error(`unknown host script ${step.script}`);
+  return docker.exec(step.container, shScriptArgv(step.script as HostScriptName & `${string}.sh`, step.args));
+}
+
+type JobStep = Extract<Step, { kind: "job" }>;
+
+/** How many of its last lines of output a failed job shows. */
+const JOB_OUTPUT_LINES = 30;
+
+/** Runs a job's container in the foreground (one left by a run that died is removed first); the caller judges its exit. */
+async function runJob(t: Transport, step: JobStep): Promise<ExecResult> {
+  await t.exec(docker.remove(docker.jobContainerName(step.service, step.job.name)), { become: true, timeoutMs: 60_000 });
+  return t.exec(docker.runJob(step.service, step.job), { become: true, timeoutMs: parseDuration(step.job.timeout) });
+}
 type RestartStep = Extract<Step, { kind: "restart" }>;
 
 /**

@@ -12,6 +12,12 @@ export type RunEvent =
   | { type: "revert"; service: string; host: string; status: "ok" | "failed"; error?: string }
   | { type: "halt"; service: string; host: string; reason: string; untouched: string[] }
   | { type: "warning"; host?: string; message: string }
+  /** check: a certificate deployed or in the deployment expires within tls_expiry_warning days. */
+  | { type: "certificate-expiring"; host: string; file: string; subject: string; expires: string; daysLeft: number; warningDays: number }
+  /** A file for the operator written into the deployment folder (role.yaml operatorFiles). */
+  | { type: "operator-file"; service: string; path: string }
+  /** mariadb-backup: the manifest of the backup taken. */
+  | { type: "backup"; id: string; kind: "full" | "incremental"; base?: string; full: string; host: string; time: string; galera: { uuid: string; seqno: number }; fromLsn: number; toLsn: number; bytes: number; sha256: string }
   | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean }
   /** SSH connections opened and command round trips made per host during the run. */
   | { type: "stats"; hosts: Record<string, { connections: number; execs: number }> };

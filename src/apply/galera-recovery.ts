@@ -7,7 +7,7 @@ import { sha256 } from "../docker/commands.js";
 import { HostError } from "../errors.js";
 import type { HostFacts } from "../facts/parse.js";
 import { configHashOf } from "../plan/plan.js";
-import type { DesiredContainer, DesiredFile, DesiredService } from "../render/desired.js";
+import type { DesiredContainer, DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
 import type { Emit } from "./events.js";
 import { gate, mustExec } from "./apply.js";
@@ -69,6 +69,17 @@ export interface GaleraMember {
   facts: HostFacts | undefined;
 }
 
+/** The members of the Galera service (rollout gate galera) among the selected hosts, in inventory order. */
+export function galeraMembersOf(desired: DesiredState, transports: ReadonlyMap<string, Transport>, facts: ReadonlyMap<string, HostFacts>): GaleraMember[] {
+  const members: GaleraMember[] = [];
+  for (const h of desired.hosts.values()) {
+    const service = h.services.find((s) => s.rollout.gate?.kind === "galera");
+    const transport = transports.get(h.name);
+    if (service && transport) members.push({ host: h.name, address: h.address, service, transport, facts: facts.get(h.name) });
+  }
+  return members;
+}
+
 /** A throwaway container on the member's volumes (its container may be stopped), running `argv`. */
 function onVolumes(container: DesiredContainer, argv: string[], entrypoint?: string): string[] {
   const out = ["docker", "run", "--rm", "--network", "none", "--volumes-from", container.name];
@@ -112,6 +123,60 @@ function desiredConfigHash(svc: DesiredService, container: string): string {
   return configHashOf(svc.files.filter((f) => f.restarts.includes(container)).map((f) => ({ path: f.path, sha256: sha256(f.content), mode: f.mode, owner: f.owner })));
 }
 
+/** Emits a step's start and end around `fn` (the recoveries' and backups' own steps). */
+export type StepRunner = <T>(m: GaleraMember, kind: string, reason: string, fn: () => Promise<T>) => Promise<T>;
+
+export function stepRunner(emit: Emit): StepRunner {
+  return async (m, kind, reason, fn) => {
+    const svc = m.service.name;
+    const name = m.service.containers[0]!.name;
+    emit({ type: "step", host: m.host, service: svc, kind, target: name, reason, status: "start" });
+    const t0 = Date.now();
+    try {
+      const out = await fn();
+      emit({ type: "step", host: m.host, service: svc, kind, target: name, reason, status: "ok", ms: Date.now() - t0 });
+      return out;
+    } catch (err) {
+      emit({ type: "step", host: m.host, service: svc, kind, target: name, reason, status: "failed", ms: Date.now() - t0, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  };
+}
+
+/**
+ * Starts a new primary component on `first` (its bootstrap command; grastate.dat must say safe_to_bootstrap),
+ * gated, then starts the others one at a time, each gated on the cluster's size, then recreates `first`
+ * without the bootstrap command. The members' containers exist, stopped (or `first`'s is missing).
+ */
+export async function bootstrapAndJoin(first: GaleraMember, others: GaleraMember[], what: string, step: StepRunner, emit: Emit): Promise<void> {
+  const name = first.service.containers[0]!.name;
+  const svc = first.service.name;
+  const c0 = first.service.containers[0]!;
+  emit({ type: "phase", name: `${what}: bootstrap from ${first.host}` });
+  await step(first, "bootstrap", "--wsrep-new-cluster on the node with the state to keep", async () => {
+    await first.transport.exec(docker.remove(name), { become: true });
+    await mustExec(first.transport, docker.run(c0, { configHash: desiredConfigHash(first.service, name), bootstrap: true }));
+  });
+  await gate(first.host, first.address, first.service, first.transport, 1, emit);
+  let size = 1;
+  for (const [i, m] of others.entries()) {
+    emit({ type: "batch", service: svc, index: i + 1, total: others.length + 1, hosts: [m.host] });
+    await step(m, "join", `joins ${first.host}`, async () => {
+      if (m.facts?.containers.has(name)) await mustExec(m.transport, docker.start(name));
+      else await mustExec(m.transport, docker.run(m.service.containers[0]!, { configHash: desiredConfigHash(m.service, name) }));
+    });
+    size++;
+    await gate(m.host, m.address, m.service, m.transport, size, emit);
+  }
+  emit({ type: "batch", service: svc, index: others.length + 1, total: others.length + 1, hosts: [first.host] });
+  await step(first, "recreate", "leaves the bootstrap command now that the others joined", async () => {
+    await mustExec(first.transport, docker.stop(name, c0.stopTimeout));
+    await mustExec(first.transport, docker.remove(name));
+    await mustExec(first.transport, docker.run(c0, { configHash: desiredConfigHash(first.service, name) }));
+  });
+  await gate(first.host, first.address, first.service, first.transport, others.length + 1, emit);
+}
+
 export interface RecoveryResult {
   bootstrapHost: string;
   positions: MemberPosition[];
@@ -131,18 +196,7 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit, opts: R
   const name = members[0]!.service.containers[0]!.name;
   const svc = members[0]!.service.name;
   if (!members[0]!.service.containers[0]!.bootstrapCommand) throw new HostError(members[0]!.host, `${name} declares no bootstrap command (containers.${name}.bootstrap.command): cannot start a new primary component`);
-  const step = async <T>(m: GaleraMember, kind: string, reason: string, fn: () => Promise<T>): Promise<T> => {
-    emit({ type: "step", host: m.host, service: svc, kind, target: name, reason, status: "start" });
-    const t0 = Date.now();
-    try {
-      const out = await fn();
-      emit({ type: "step", host: m.host, service: svc, kind, target: name, reason, status: "ok", ms: Date.now() - t0 });
-      return out;
-    } catch (err) {
-      emit({ type: "step", host: m.host, service: svc, kind, target: name, reason, status: "failed", ms: Date.now() - t0, error: err instanceof Error ? err.message : String(err) });
-      throw err;
-    }
-  };
+  const step = stepRunner(emit);
 
   // 1. Not a full outage when a node still serves a primary component: that is a job for deploy. A node
   // that runs but does not answer is not assumed down: stopping a healthy cluster is worse than refusing.
@@ -195,30 +249,6 @@ export async function recoverGalera(members: GaleraMember[], emit: Emit, opts: R
   }
 
   // 5. Bootstrap, then the others one at a time, then the first leaves the bootstrap command.
-  emit({ type: "phase", name: `${svc} recovery: bootstrap from ${first.host}` });
-  const c0 = first.service.containers[0]!;
-  await step(first, "bootstrap", "--wsrep-new-cluster on the most recent node", async () => {
-    await mustExec(first.transport, docker.remove(name));
-    await mustExec(first.transport, docker.run(c0, { configHash: desiredConfigHash(first.service, name), bootstrap: true }));
-  });
-  await gate(first.host, first.address, first.service, first.transport, 1, emit);
-  let size = 1;
-  const others = members.filter((m) => m !== first);
-  for (const [i, m] of others.entries()) {
-    emit({ type: "batch", service: svc, index: i + 1, total: others.length + 1, hosts: [m.host] });
-    await step(m, "join", `joins ${first.host}`, async () => {
-      if (m.facts?.containers.has(name)) await mustExec(m.transport, docker.start(name));
-      else await mustExec(m.transport, docker.run(m.service.containers[0]!, { configHash: desiredConfigHash(m.service, name) }));
-    });
-    size++;
-    await gate(m.host, m.address, m.service, m.transport, size, emit);
-  }
-  emit({ type: "batch", service: svc, index: others.length + 1, total: others.length + 1, hosts: [first.host] });
-  await step(first, "recreate", "leaves the bootstrap command now that the others joined", async () => {
-    await mustExec(first.transport, docker.stop(name, c0.stopTimeout));
-    await mustExec(first.transport, docker.remove(name));
-    await mustExec(first.transport, docker.run(c0, { configHash: desiredConfigHash(first.service, name) }));
-  });
-  await gate(first.host, first.address, first.service, first.transport, members.length, emit);
+  await bootstrapAndJoin(first, members.filter((m) => m !== first), `${svc} recovery`, step, emit);
   return { bootstrapHost: first.host, positions };
 }

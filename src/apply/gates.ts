@@ -46,7 +46,7 @@ export function describeGate(g: Gate): string {
   }
 }
 
-function containerOf(g: Gate, svc: DesiredService): string {
+export function containerOf(g: Gate, svc: DesiredService): string {
   return ("container" in g && g.container) || svc.containers[0]?.name || svc.name;
 }
 
@@ -63,6 +63,36 @@ export async function readGaleraStatus(t: Transport, container: string): Promise
   const status = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("\t") as [string, string]));
   return { state: status.wsrep_local_state_comment ?? "?", clusterStatus: status.wsrep_cluster_status ?? "?", size: Number(status.wsrep_cluster_size ?? 0) };
 }
+
+/**
+ * How many client threads of a Galera node are in the middle of something: a statement running, or a
+ * transaction open between statements. Replication appliers ("system user") and idle pooled connections do not
+ * count. `undefined` when mysqld did not answer.
+ */
+export async function galeraWorkInFlight(t: Transport, container: string): Promise<number | undefined> {
+  const r = await t.exec(docker.exec(container, ["mysql", "--batch", "--skip-column-names"], { interactive: true }), {
+    stdin:
+      "SELECT COUNT(*) FROM information_schema.processlist p WHERE p.id <> CONNECTION_ID()" +
+      " AND p.user NOT IN ('system user', 'event_scheduler', 'unauthenticated user')" +
+      " AND (p.command NOT IN ('Sleep', 'Daemon') OR p.id IN (SELECT trx_mysql_thread_id FROM information_schema.innodb_trx));\n",
+    become: true,
+  });
+  const n = Number(r.stdout.trim());
+  return r.code === 0 && Number.isInteger(n) ? n : undefined;
+}
+
+/** Waits until a Galera node has no client work in flight (see galeraWorkInFlight); returns what is left at the deadline. */
+export async function waitForGaleraIdle(t: Transport, container: string, timeoutMs: number, pollMs = 100): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await galeraWorkInFlight(t, container);
+    if (n === undefined || n === 0 || Date.now() >= deadline) return n ?? 0;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** How long a Galera node, out of rotation, gives the transactions in flight to finish before it stops. */
+export const GALERA_DRAIN_MS = 10_000;
 
 /** One check of a gate: true when the host is healthy now. */
 export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> {
@@ -122,7 +152,10 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       const stat = await haproxyStat(t, containerOf(g, ctx.service), g.socket);
       if (!stat) return { ok: false, detail: "no answer on the admin socket" };
       const up = new Set(stat.filter((r) => r.server === "BACKEND" && r.status === "UP").map((r) => r.proxy));
-      const missing = (ctx.backendsUpBefore ?? []).filter((b) => !up.has(b));
+      // A backend the new config no longer has (TLS turned off drops its protocol-detection backends) is not
+      // waited for: only those that exist again and are not up.
+      const present = new Set(stat.map((r) => r.proxy));
+      const missing = (ctx.backendsUpBefore ?? []).filter((b) => present.has(b) && !up.has(b));
       return { ok: missing.length === 0, detail: missing.length ? `backends down: ${missing.join(", ")}` : `${up.size} backends up` };
     }
   }
@@ -213,6 +246,8 @@ export interface HaproxyStatRow {
   status: string;
   /** The server's address:port (empty on FRONTEND/BACKEND rows). */
   addr: string;
+  /** Sessions open now (scur): requests in flight on a server. */
+  sessions: number;
 }
 
 /** Parses `show stat` CSV (its header line names the columns). */
@@ -225,9 +260,10 @@ export function parseHaproxyStat(csv: string): HaproxyStatRow[] {
   const sv = cols.indexOf("svname");
   const st = cols.indexOf("status");
   const ad = cols.indexOf("addr");
+  const sc = cols.indexOf("scur");
   return lines.filter((l) => !l.startsWith("#")).map((l) => {
     const f = l.split(",");
-    return { proxy: f[px] ?? "", server: f[sv] ?? "", status: f[st] ?? "", addr: ad >= 0 ? (f[ad] ?? "") : "" };
+    return { proxy: f[px] ?? "", server: f[sv] ?? "", status: f[st] ?? "", addr: ad >= 0 ? (f[ad] ?? "") : "", sessions: sc >= 0 ? Number(f[sc]) || 0 : 0 };
   });
 }
 

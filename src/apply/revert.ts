@@ -4,7 +4,7 @@
 import * as docker from "../docker/commands.js";
 import { HostError } from "../errors.js";
 import type { Step } from "../plan/plan.js";
-import { gate, mustExec, type HostRun } from "./apply.js";
+import { gate, hotReloadArgv, mustExec, type HostRun } from "./apply.js";
 
 /** The commands that put one host's service back as it was; throws when something cannot be reverted. */
 export async function revertHost(run: HostRun): Promise<void> {
@@ -29,6 +29,8 @@ export async function revertHost(run: HostRun): Promise<void> {
   }
 
   for (const step of sp.steps) {
+    // A hot-reloaded file is back as it was: load it again, still without a restart.
+    if (step.kind === "reload") await runStep(host, revert("reload the previous file"), step.container, () => mustExec(t, hotReloadArgv(step)));
     await revertContainerStep(run, step, revert);
     if (step.kind === "restart" || step.kind === "recreate" || step.kind === "create") touchedContainers = true;
   }

@@ -2,6 +2,8 @@
 // (for the applying commands) apply, with progress, a recap and documented exit codes.
 import type { Command } from "commander";
 import { applyPlan, vipHolderOf } from "../apply/apply.js";
+import { operatorFilesOf, writeOperatorFiles } from "../lifecycle/operator-files.js";
+import { isEncryptedPath, keyFileOf, recipientsFor } from "../secrets/encrypted.js";
 import { buildSchedule } from "../plan/schedule.js";
 import type { HostRecap } from "../apply/events.js";
 import { registrationClusters } from "../apply/registrations.js";
@@ -10,7 +12,6 @@ import { renderProject, type Project } from "../model/project.js";
 import { buildPlan, countSteps, hasChanges, type Plan, type PlanMode } from "../plan/plan.js";
 import { formatPlan, planToJson } from "../plan/format.js";
 import type { DesiredState } from "../render/desired.js";
-import { secretStrings } from "../render/render.js";
 import { Redactor } from "../secrets/redact.js";
 import { openSession, type Session } from "../engine/session.js";
 import { DEFAULT_MAX_HANDSHAKES } from "../transport/index.js";
@@ -59,6 +60,8 @@ export interface EngineContext {
   command: string;
   project: Project;
   desired: DesiredState;
+  /** Every service's desired state on the run's hosts: `desired` when the run is not limited to some services. */
+  everyService: DesiredState;
   session: Session;
   /** The deploy lock, lading's state file as the run changes it, its revisions and audit entries. */
   hold: RunHold;
@@ -77,9 +80,12 @@ export interface EngineRunOptions {
 export async function startEngine(command: string, opts: EngineOptions, render?: (project: Project) => DesiredState, run: EngineRunOptions = {}): Promise<EngineContext | undefined> {
   const started = Date.now();
   const lockWaitMs = opts.lockWait;
-  const project = projectFrom(opts);
+  const project = await projectFrom(opts);
   const desired = render ? render(project) : renderProject(project, { limit: opts.limit, services: opts.service });
-  const redactor = new Redactor(secretStrings(project.secrets));
+  // A run limited to some services still takes a restarting host out of the load balancers' rotation.
+  const everyService = opts.service?.length ? renderProject(project, { limit: opts.limit }) : desired;
+  // Each secret whole, so that a key pair's (and the TLS key's) every line is hidden too.
+  const redactor = new Redactor(Object.values(project.secrets));
   const redact = (s: string): string => redactor.redact(s);
   const reporter = await createReporter(
     run.progressOut && !opts.json ? { json: false, tty: false, redact, out: run.progressOut } : { json: !!opts.json, tty: !!process.stdout.isTTY && !process.env.CI, redact },
@@ -116,7 +122,7 @@ export async function startEngine(command: string, opts: EngineOptions, render?:
     if (!waited.ok) reporter.emit({ type: "warning", message: `--lock-wait: the deploy lock was still held after ${formatDuration(waited.waitedMs)}` });
   }
   const hold = new RunHold(command, desired.hosts.values(), session.facts, redact, project.environment);
-  const ctx: EngineContext = { command, project, desired, session, hold, reporter, redact, started, opts };
+  const ctx: EngineContext = { command, project, desired, everyService, session, hold, reporter, redact, started, opts };
   const policy = lockPolicyOf(command);
   const held = hold.heldLocks();
   if (policy === "none") {
@@ -207,11 +213,18 @@ export async function applyAndRecap(ctx: EngineContext, plan: Plan, revisionComm
       forks: Number(ctx.opts.forks),
       hostParams: ctx.project.hostParams,
       clusters: registrationClusters(ctx.project.enabled, ctx.project.topology),
+      everyService: ctx.everyService,
       serialOverride: ctx.opts.serial,
     });
     ok = res.ok;
     recap = [...res.recap.values()];
     if (ok) await recordRunRevisions(ctx, revisionCommand);
+  }
+  if (ok) {
+    const files = operatorFilesOf(ctx.desired, ctx.project.dir);
+    const key = keyFileOf(ctx.opts.secretsKey);
+    const encryptTo = files.length && isEncryptedPath(ctx.project.passwordsFile) && key ? await recipientsFor(ctx.project.passwordsFile, key) : undefined;
+    for (const f of await writeOperatorFiles(files, encryptTo)) ctx.reporter.emit({ type: "operator-file", service: f.service, path: f.path });
   }
   for (const h of ctx.session.unreachable.keys()) recap.push(recapOf(h, true));
   ctx.reporter.emit({ type: "stats", hosts: Object.fromEntries(ctx.session.stats()) });

@@ -58,6 +58,12 @@ function line(e: RunEvent): string | undefined {
       return `HALTED at ${e.service} on ${e.host}: ${e.reason}${e.untouched.length ? `\n  untouched: ${e.untouched.join(", ")}` : ""}`;
     case "warning":
       return `warning${e.host ? ` ${e.host}` : ""}: ${e.message}`;
+    case "certificate-expiring":
+    case "backup":
+      // check and mariadb-backup print their own lines for these; the events are for --json.
+      return undefined;
+    case "operator-file":
+      return `wrote ${e.path} (0600, for the operator: ${e.service})`;
     case "recap":
       return formatRecap(e.hosts, e.ms, e.ok);
     case "stats":

@@ -89,6 +89,23 @@ export function run(c: DesiredContainer, opts: RunOptions): string[] {
   return argv;
 }
 
+/** The name of a job's one-off container. */
+export const jobContainerName = (service: string, job: string): string => `lading-job-${service}-${job}`;
+
+/**
+ * `docker run --rm` of a job: in the foreground (its exit code is the job's), host networking, the container's
+ * environment, mounts and user, its image's entrypoint, the job's command.
+ */
+export function runJob(service: string, job: { name: string; command: string[]; container: DesiredContainer }): string[] {
+  const c = job.container;
+  const argv = ["docker", "run", "--rm", "--name", jobContainerName(service, job.name), "--network", "host", "--label", `lading.job=${service}/${job.name}`];
+  for (const [k, v] of Object.entries(c.environment).sort(([a], [b]) => a.localeCompare(b))) argv.push("--env", `${k}=${v}`);
+  for (const v of c.volumes) argv.push("--mount", `type=${v.kind === "bind" ? "bind" : "volume"},source=${v.source},target=${v.target}${v.readOnly ? ",readonly" : ""}`);
+  if (c.user) argv.push("--user", c.user);
+  argv.push(c.image, ...job.command);
+  return argv;
+}
+
 export const start = (name: string): string[] => ["docker", "start", name];
 export const stop = (name: string, timeoutSeconds?: number): string[] =>
   timeoutSeconds === undefined ? ["docker", "stop", name] : ["docker", "stop", "--time", String(timeoutSeconds), name];

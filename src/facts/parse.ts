@@ -36,6 +36,8 @@ export interface ContainerFact {
    */
   healthSince?: string;
   healthSinceAtLeast?: boolean;
+  /** When the engine ran the newest health probe it kept: an old one means the checks stopped running. */
+  lastProbeAt?: string;
 }
 
 /** What lading recorded on the host: registrations done, and (later) revisions. */
@@ -167,6 +169,8 @@ export function containerFact(j: InspectedObject): ContainerFact {
     restartCount: j.RestartCount ?? 0,
     healthLog: log?.length ? log[log.length - 1]!.Output.trim().slice(0, 500) : undefined,
   };
+  const lastProbe = log?.length ? log[log.length - 1]!.Start : undefined;
+  if (lastProbe) fact.lastProbeAt = lastProbe;
   const since = healthSinceOf(j.State!.Health?.Status, log);
   if (since) {
     fact.healthSince = since.since;

@@ -23,3 +23,8 @@ export function shownArgv(argv: readonly string[]): string[] {
   if ((argv[0] === "sh" || argv[0] === "bash") && argv[1] === "-c" && argv[3]?.startsWith("lading-")) return argv.slice(3);
   return [...argv];
 }
+
+/** Whether `name` is the file name of a host script (a role's hotReload names one). */
+export function isHostScriptName(name: string): name is HostScriptName {
+  return Object.prototype.hasOwnProperty.call(HOST_SCRIPTS, name);
+}

@@ -12,7 +12,9 @@ while [ "$n" -gt 0 ]; do
   dir=$1 name=$2 mask=$3 mode=$4 owner=$5 size=$6 tag=$7
   shift 7; n=$((n - 1))
   dest=$dir/$name
-  [ -d "$dir" ] || mkdir -p -- "$dir"
+  # A directory lading creates is 0755 whatever umask the file before it was written under (a 0600 file's
+  # 077 would make it 0700, and the service's user could not reach the files in it: keystone's fernet-keys/).
+  [ -d "$dir" ] || (umask 022 && mkdir -p -- "$dir")
   for stale in "$dir"/."$name".lading-tmp.*; do
     if [ -e "$stale" ]; then rm -f -- "$stale"; fi
   done

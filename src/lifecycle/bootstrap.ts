@@ -195,6 +195,12 @@ export function bootstrapSteps(host: string, probe: Probe, input: BootstrapInput
 
 const START_ENGINE_ARGV = shScriptArgv("engine-start.sh", []);
 const RESTART_ENGINE_ARGV = shScriptArgv("engine-restart.sh", []);
+/**
+ * Run after an engine restart that kept the containers (live-restore): Docker before 23 stops the health checks
+ * of restored containers (moby#41871), and a container's health would stay what it was at the restart. The
+ * script pauses and unpauses each running container that has a healthcheck, which starts its monitor again.
+ */
+export const RESUME_HEALTH_ARGV = shScriptArgv("engine-resume-health.sh", []);
 
 /**
  * daemon.json options a running dockerd takes on reload (SIGHUP) without a restart (dockerd's documented
@@ -298,6 +304,10 @@ export async function runBootstrapStep(t: Transport, step: BootstrapStep, opts: 
   if (r.code !== 0) throw new HostError(t.host, `${step.kind === "write" ? `writing ${step.path}` : argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
   if (step.kind === "reload-engine" || step.kind === "restart-engine") await waitForLiveRestore(t, step.expectLiveRestore, step.kind, opts);
   if (step.kind === "restart-engine") {
+    if (step.expectLiveRestore && !step.stopsContainers) {
+      const resumed = await t.exec(RESUME_HEALTH_ARGV, { become: true, timeoutMs: 120_000 });
+      if (resumed.code !== 0) throw new HostError(t.host, `the engine restarted, but resuming its containers' health checks failed (exit ${resumed.code}): ${resumed.stderr.trim().split("\n").slice(-1)[0]}`);
+    }
     const rm = await t.exec(["rm", "-f", "--", RESTART_PENDING], { become: true });
     if (rm.code !== 0) throw new HostError(t.host, `the engine restarted, but removing ${RESTART_PENDING} failed (exit ${rm.code}): the next run restarts it again`);
   }

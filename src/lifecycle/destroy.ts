@@ -118,6 +118,8 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
     const svc = h.services.find((s) => s.name === service);
     const regs = state.registrations ?? {};
     for (const k of [`database/${service}`, `messaging/${service}`]) delete regs[k];
+    // The records of its jobs too: a new deploy of the service runs them again (its database is new).
+    for (const k of Object.keys(regs)) if (k.startsWith(`job/${service}/`)) delete regs[k];
     const containers = state.containers ?? {};
     for (const c of svc?.containers ?? []) delete containers[c.name];
     for (const [key, r] of reloads) if (key.startsWith(`${h.name}/`)) containers[r.stateKey] = { id: r.id, configHash: r.configHash };

@@ -21,7 +21,7 @@ import { nextRevisions, readRevisions, revisionFileContent, revisionFingerprint,
  * never take the lock (they report one that is held). The dry runs
  * are among them: a preview while another run, or a stale lock, holds the hosts is what an operator wants.
  */
-export const READ_ONLY_COMMANDS = new Set(["plan", "check", "ps", "logs", "exec", "prechecks", "history", "lock status", "prune-images --dry-run", "bootstrap-servers --dry-run", "rollback --dry-run"]);
+export const READ_ONLY_COMMANDS = new Set(["plan", "check", "ps", "logs", "exec", "prechecks", "history", "lock status", "prune-images --dry-run", "bootstrap-servers --dry-run", "rollback --dry-run", "mariadb-backup --list", "mariadb-restore --dry-run"]);
 
 /**
  * Commands that take the lock themselves right before their first change (RunHold.acquire), so that when they

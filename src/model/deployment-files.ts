@@ -3,6 +3,7 @@
 import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { findInventoryFile } from "../inventory/index.js";
+import { passwordsFileIn } from "./project.js";
 
 /** Files below `dir` (not following links to folders, so a link loop ends the walk), sorted; none when absent. */
 function filesBelow(dir: string): string[] {
@@ -23,7 +24,7 @@ function filesBelow(dir: string): string[] {
 export function deploymentFiles(opts: { dir?: string; inventory?: string; passwords?: string; rolesDirs?: string[] }): string[] {
   const dir = resolve(opts.dir ?? ".");
   const inventory = opts.inventory ? resolve(opts.inventory) : findInventoryFile(dir);
-  const files = [inventory, join(dir, "globals.yml"), opts.passwords ? resolve(opts.passwords) : join(dir, "passwords.yml")].filter(
+  const files = [inventory, join(dir, "globals.yml"), opts.passwords ? resolve(opts.passwords) : passwordsFileIn(dir)].filter(
     (f): f is string => f !== undefined && existsSync(f),
   );
   for (const roles of [...(opts.rolesDirs ?? []), join(dir, "roles")]) {

@@ -11,10 +11,15 @@ import { OverrideSet } from "../render/overrides.js";
 import { renderDesiredState, type SecretValue } from "../render/render.js";
 import type { Topology, TopologyHost } from "../render/computed.js";
 import { readPasswords } from "../secrets/passwords-file.js";
+import { encryptedPathOf, isEncryptedPath, KEY_FILE_ENV } from "../secrets/encrypted.js";
 import { ParameterResolver } from "./params.js";
 import { enableParameterName, loadRoles, type LoadedRole, type RoleSet } from "./roles.js";
 import { portProblems, topologyProblems, type RuleInventory } from "./rules.js";
 import { readYaml, type YamlSource } from "./source.js";
+import { CERTIFICATES_DIR, loadCertificates, type DeploymentCertificates } from "../tls/certificates.js";
+
+/** The name the TLS private key goes by among the secrets (never a passwords.yml entry). */
+export const TLS_KEY_SECRET = "tls_external_key";
 
 export interface ProjectOptions {
   /** The deployment directory (default: the current directory). */
@@ -33,6 +38,41 @@ export interface ProjectOptions {
    * overrides and the other globals are shared.
    */
   environment?: string;
+  /**
+   * When false, the TLS certificates are not read nor checked (lading certificates, which makes them). Default
+   * true: with tls_external on, every command refuses missing, expired, mismatched or unverifiable ones.
+   */
+  checkCertificates?: boolean;
+  /**
+   * The plaintexts of encrypted passwords files (passwords.yml.age), decrypted in memory by the caller
+   * (decryptDeploymentSecrets), by the encrypted file's path.
+   */
+  decrypted?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The passwords file of a deployment or environment folder: passwords.yml, or passwords.yml.age when only the
+ * encrypted one exists. Both present is a problem (which one holds the secrets?).
+ */
+export function passwordsFileIn(folder: string, problems: Problem[] = []): string {
+  const plain = join(folder, "passwords.yml");
+  const encrypted = encryptedPathOf(plain);
+  if (existsSync(encrypted) && existsSync(plain)) problems.push({ file: plain, message: `both ${plain} and ${encrypted} exist: keep one (lading secrets encrypt replaces the plain file)` });
+  return !existsSync(plain) && existsSync(encrypted) ? encrypted : plain;
+}
+
+/**
+ * Every encrypted passwords file a command on this deployment may read: the one -p names; with -e the
+ * environment's (or the folder's, when the environment has none); else the folder's and each environment's.
+ */
+export function encryptedPasswordsFiles(opts: Pick<ProjectOptions, "dir" | "passwords" | "environment">): string[] {
+  const dir = resolve(opts.dir ?? ".");
+  if (opts.passwords) return isEncryptedPath(opts.passwords) ? [resolve(opts.passwords)] : [];
+  if (opts.environment !== undefined) {
+    const own = passwordsFileIn(join(dir, ENVIRONMENTS_DIR, opts.environment));
+    return [existsSync(own) ? own : passwordsFileIn(dir)].filter(isEncryptedPath);
+  }
+  return [passwordsFileIn(dir), ...listEnvironments(dir).map((e) => passwordsFileIn(join(dir, ENVIRONMENTS_DIR, e)))].filter(isEncryptedPath);
 }
 
 /** Where a deployment keeps its environments. */
@@ -80,6 +120,10 @@ export interface Project {
   overrides: OverrideSet;
   topology: Topology;
   hosts: TopologyHost[];
+  /** The folder whose certificates/ holds the TLS material: the environment's when it has one. */
+  certificatesDir: string;
+  /** The checked TLS material, when tls_external is on (and checkCertificates not false). */
+  certificates?: DeploymentCertificates;
 }
 
 function collect<T>(problems: Problem[], fn: () => T): T | undefined {
@@ -122,16 +166,32 @@ export function loadProject(opts: ProjectOptions = {}): Project {
   const enabledNames = new Set(enabled.map((r) => r.def.name));
   problems.push(...resolver.missingRequired(hostParams.values(), (owner) => enabledNames.has(owner)));
 
-  const envPasswords = envDir ? join(envDir, "passwords.yml") : undefined;
-  const passwordsFile = opts.passwords ? resolve(opts.passwords) : envPasswords && existsSync(envPasswords) ? envPasswords : join(dir, "passwords.yml");
+  const envPasswords = envDir ? passwordsFileIn(envDir, problems) : undefined;
+  const passwordsFile = opts.passwords ? resolve(opts.passwords) : envPasswords && existsSync(envPasswords) ? envPasswords : passwordsFileIn(dir, problems);
+  const decrypted = isEncryptedPath(passwordsFile) ? opts.decrypted?.get(passwordsFile) : undefined;
+  const keyMissing = isEncryptedPath(passwordsFile) && decrypted === undefined && existsSync(passwordsFile);
   let secrets: Record<string, SecretValue> = {};
   const usedSecrets = new Map([...roles.secrets].filter(([, s]) => enabledNames.has(s.role)));
-  if (opts.requireSecrets !== false) {
-    const read = collect(problems, () => readPasswords(passwordsFile, usedSecrets));
+  if (keyMissing) {
+    if (opts.requireSecrets !== false) problems.push({ file: passwordsFile, message: `encrypted with age: give its key with --secrets-key FILE or ${KEY_FILE_ENV}=FILE` });
+  } else if (opts.requireSecrets !== false) {
+    const read = collect(problems, () => readPasswords(passwordsFile, usedSecrets, decrypted));
     if (read) secrets = Object.fromEntries(read);
   } else if (existsSync(passwordsFile)) {
-    const read = collect([], () => readPasswords(passwordsFile, new Map()));
+    const read = collect([], () => readPasswords(passwordsFile, new Map(), decrypted));
     if (read) secrets = Object.fromEntries(read);
+  }
+
+  // TLS: checked here, so that every command refuses a bad certificate before it connects anywhere.
+  const certificatesDir = envDir && existsSync(join(envDir, CERTIFICATES_DIR)) ? envDir : dir;
+  let certificates: DeploymentCertificates | undefined;
+  if (opts.checkCertificates !== false && base.tls_external === true && enabledNames.has("haproxy")) {
+    const mustCover = [base.vip_address, base.tls_external_name].filter((x): x is string => typeof x === "string" && x !== "");
+    const loaded = loadCertificates({ dir: certificatesDir, mustCover, now: Date.now() });
+    problems.push(...loaded.problems);
+    certificates = loaded.certificates;
+    // The key is a secret like the others: redacted wherever lading prints, and only in 0600/0640 files.
+    if (certificates) secrets = { ...secrets, [TLS_KEY_SECRET]: { private_key: certificates.keyPem, public_key: "" } };
   }
 
   const ruleInv = ruleInventory(inventory);
@@ -163,7 +223,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
       return list;
     },
   };
-  return { dir, environment: opts.environment, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts };
+  return { dir, environment: opts.environment, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts, certificatesDir, certificates };
 }
 
 export interface RenderOptions {
@@ -200,6 +260,7 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
     hostParams: project.hostParams,
     secrets: project.secrets,
     overrides: project.overrides,
+    tls: project.certificates && { bundle: project.certificates.bundle },
     onlyHosts,
     onlyServices,
   });

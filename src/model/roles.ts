@@ -1,4 +1,5 @@
 // Loads role folders (roles/<service>/role.yaml + templates/) and checks what the schema cannot.
+import { isHostScriptName } from "../host-scripts/index.js";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Problem } from "../errors.js";
@@ -120,7 +121,7 @@ export function loadRoles(dirs: string[]): RoleSet {
 
     const enable = enableParameterName(def.name);
     declare(
-      { name: enable, owner: "enable", file, decl: { type: "boolean", default: true, description: `Deploy the ${def.name} service.` } },
+      { name: enable, owner: "enable", file, decl: { type: "boolean", default: def.enabledByDefault ?? true, description: `Deploy the ${def.name} service.` } },
       () => source.problem(["name"], ""),
     );
     for (const [name, decl] of Object.entries(def.parameters ?? {})) {
@@ -152,6 +153,12 @@ export function loadRoles(dirs: string[]): RoleSet {
     if (role.def.messaging && !role.def.secrets?.[role.def.messaging.passwordSecret]) {
       problems.push(role.source.problem(["messaging", "passwordSecret"], `"${role.def.messaging.passwordSecret}" is not a secret of this role`));
     }
+    (role.def.files ?? []).forEach((f, i) => {
+      const hr = f.hotReload;
+      if (!hr) return;
+      if (!role.def.containers?.[hr.container]) problems.push(role.source.problem(["files", i, "hotReload", "container"], `"${hr.container}" is not a container of this role`));
+      if (!isHostScriptName(hr.script)) problems.push(role.source.problem(["files", i, "hotReload", "script"], `"${hr.script}" is not a host script of lading (src/host-scripts/)`));
+    });
   }
   if (problems.length) throw new InputError(problems);
 
@@ -176,11 +183,15 @@ function tryRead(file: string, problems: Problem[]): YamlSource | undefined {
  * roles it enables, and compiling the others cost tens of milliseconds of every start.
  */
 function loadTemplates(role: LoadedRole, problems: Problem[], builtin: boolean): void {
-  (role.def.files ?? []).forEach((f, i) => {
+  const used: { template: string; at: (string | number)[] }[] = [
+    ...(role.def.files ?? []).map((f, i) => ({ template: f.template, at: ["files", i, "template"] })),
+    ...(role.def.operatorFiles ?? []).map((f, i) => ({ template: f.template, at: ["operatorFiles", i, "template"] })),
+  ];
+  used.forEach((f) => {
     const file = join(role.dir, "templates", f.template);
     if (role.templates.has(f.template)) return;
     if (!existsSync(file)) {
-      problems.push(role.source.problem(["files", i, "template"], `template "${f.template}" not found in ${join(role.dir, "templates")}`));
+      problems.push(role.source.problem(f.at, `template "${f.template}" not found in ${join(role.dir, "templates")}`));
       return;
     }
     let text: string;

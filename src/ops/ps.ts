@@ -91,6 +91,7 @@ function describeStep(step: Step): string {
       return `${step.kind} ${step.container.name}: ${step.reason}`;
     case "restart":
     case "start":
+    case "reload":
       return `${step.kind} ${step.container}: ${step.reason}`;
     default:
       return `${step.kind}: ${step.reason}`;

@@ -28,10 +28,14 @@ function stepLine(step: Step): string {
       return `restart   ${step.container}`;
     case "start":
       return `start     ${step.container}`;
+    case "reload":
+      return `reload    ${step.container} (${step.path.slice(step.path.lastIndexOf("/") + 1)}, no restart)`;
     case "register-database":
       return `register  database ${step.name}, user ${step.user}`;
     case "register-messaging":
       return `register  queue user ${step.user} on vhost ${step.vhost}`;
+    case "job":
+      return `job       ${step.job.name}: ${step.job.command.join(" ")}`;
   }
 }
 

@@ -2,7 +2,7 @@
 // its reason, and a note of what was left alone. It writes nothing and opens nothing.
 import { canonicalJson, containerSpecOf, LABEL, sha256, specHash } from "../docker/commands.js";
 import type { HostFacts } from "../facts/parse.js";
-import type { DesiredContainer, DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
+import type { DesiredContainer, DesiredFile, DesiredJob, DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import type { Schedule } from "./schedule.js";
 
@@ -15,8 +15,11 @@ export type Step =
   | { kind: "recreate"; container: DesiredContainer; configHash: string; reason: string; previous?: PreviousContainer }
   | { kind: "restart"; service: string; container: string; configHash: string; reason: string; previousConfigHash?: string }
   | { kind: "start"; service: string; container: string; reason: string }
+  /** A changed file loaded into the running container by a host script (role.yaml hotReload), no restart. */
+  | { kind: "reload"; service: string; container: string; path: string; script: string; args: string[]; reason: string }
   | { kind: "register-database"; service: string; name: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string }
-  | { kind: "register-messaging"; service: string; vhost: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string };
+  | { kind: "register-messaging"; service: string; vhost: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string }
+  | { kind: "job"; service: string; job: DesiredJob; stateKey: string; stateValue: string; reason: string };
 
 /** A file as it was on the host before the run, so that a rollout with `onFailure: revert` can put it back. */
 export interface PreviousFile {
@@ -186,6 +189,18 @@ export function buildPlan(input: PlanInput): Plan {
           } else sp.unchanged.push(`queue user ${svc.messaging.user}: registered`);
         }
 
+        // Jobs run on the service's first host, before its containers start; the host's record of each says
+        // with which inputs it last succeeded (kept like the registrations).
+        if (registers) {
+          for (const job of svc.jobs ?? []) {
+            const stateKey = `job/${svc.name}/${job.name}`;
+            const stateValue = jobInputsHash(job, (p) => svc.files.find((f) => f.path === p)?.content);
+            const recorded = recordedValue(facts, stateKey);
+            if (recorded === stateValue) sp.unchanged.push(`job ${job.name}: ran with these inputs`);
+            else sp.steps.push({ kind: "job", service: svc.name, job, stateKey, stateValue, reason: `job ${job.name}: ${recorded === undefined ? "never ran" : "its inputs changed (image, command or input files)"}` });
+          }
+        }
+
         for (const c of svc.containers) {
           wanted.add(c.name);
           const img = hf.images.get(c.image);
@@ -215,8 +230,11 @@ export function buildPlan(input: PlanInput): Plan {
             sp.steps.push({ kind: "recreate", container: c, configHash, reason: `${c.name}: ${reasons.join("; ")}`, previous });
             continue;
           }
-          if (runningHash !== configHash) {
-            const names = [...changedFiles].filter((p) => restartFiles.some((f) => f.path === p)).map((p) => p.slice(p.lastIndexOf("/") + 1));
+          // A file it reloads that was not on the host (its folder removed, or never written): the container may
+          // hold the mount of a folder that is gone, where a reload would not find it; a restart mounts the new one.
+          const missingReloadable = svc.files.filter((f) => f.hotReload?.container === c.name && changedFiles.has(f.path) && !hf.files.get(f.path)?.exists).map((f) => f.path);
+          if (runningHash !== configHash || missingReloadable.length) {
+            const names = [...changedFiles].filter((p) => restartFiles.some((f) => f.path === p) || missingReloadable.includes(p)).map((p) => p.slice(p.lastIndexOf("/") + 1));
             sp.steps.push({
               kind: "restart",
               service: svc.name,
@@ -233,6 +251,7 @@ export function buildPlan(input: PlanInput): Plan {
           }
           sp.unchanged.push(`${c.name}: running, up to date${cf.health ? ` (${cf.health})` : ""}`);
         }
+        sp.steps.push(...hotReloads(svc, changedFiles, sp.steps, hf));
       }
       hp.services.push(sp);
     }
@@ -240,6 +259,44 @@ export function buildPlan(input: PlanInput): Plan {
     hosts.set(host.name, hp);
   }
   return { mode, hosts, bootstrap };
+}
+
+/**
+ * Reload steps for the changed files that declare a hot reload, where their container runs and no restart,
+ * recreate, create or start of it is planned (those read the new file anyway).
+ */
+function hotReloads(svc: DesiredService, changedFiles: Set<string>, steps: Step[], hf: HostFacts): Step[] {
+  const out: Step[] = [];
+  for (const f of svc.files) {
+    const hr = f.hotReload;
+    if (!hr || !changedFiles.has(f.path)) continue;
+    if (!hf.containers.get(hr.container)?.running) continue;
+    const restarted = steps.some((x) => (x.kind === "restart" || x.kind === "start") ? x.container === hr.container : (x.kind === "create" || x.kind === "recreate") && x.container.name === hr.container);
+    if (restarted) continue;
+    const short = f.path.startsWith(`${svc.configDir}/`) ? f.path.slice(svc.configDir.length + 1) : f.path;
+    out.push({ kind: "reload", service: svc.name, container: hr.container, path: f.path, script: hr.script, args: hr.args, reason: `${svc.name}: ${hr.says} (${short})` });
+  }
+  // A full reload (HAProxy's whole configuration) reads every other changed file of its container too.
+  const full = new Set(svc.files.filter((f) => f.hotReload?.full && out.some((s) => s.kind === "reload" && s.path === f.path)).map((f) => f.hotReload!.container));
+  return out.filter((s) => s.kind !== "reload" || !full.has(s.container) || !!svc.files.find((f) => f.path === s.path)?.hotReload?.full);
+}
+
+/**
+ * What a job's record holds: a hash of its image reference, its command and the content of its input files
+ * (a file the role does not render counts as absent).
+ */
+export function jobInputsHash(job: DesiredJob, contentOf: (path: string) => string | undefined): string {
+  const files = [...job.inputs].sort().map((p) => [p, sha256(contentOf(p) ?? "")]);
+  return sha256(canonicalJson({ image: job.container.image, command: job.command, files })).slice(0, 32);
+}
+
+/** The value some host of the run recorded under `key` (registrations and jobs), if any. */
+function recordedValue(facts: Map<string, HostFacts>, key: string): string | undefined {
+  for (const f of facts.values()) {
+    const v = f.state.registrations?.[key];
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** The spec a container was created with, read back from its label; undefined when unlabelled or unreadable. */

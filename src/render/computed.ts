@@ -29,6 +29,7 @@ export function computeValue(
   topology: Topology,
   renderPort: (port: number | string, forHost: TopologyHost) => number,
   lbServices: () => unknown,
+  tlsCertificate: () => unknown = () => ({ bundle: "" }),
 ): unknown {
   switch (decl.kind) {
     case "hosts":
@@ -46,5 +47,7 @@ export function computeValue(
       return topology.hostsOf(decl.group)[0]?.name ?? "";
     case "loadbalancerServices":
       return lbServices();
+    case "tlsCertificate":
+      return tlsCertificate();
   }
 }

@@ -12,6 +12,19 @@ export interface DesiredFile {
   restarts: string[];
   /** The template it came from (role-relative), for messages. */
   template: string;
+  /** How a change reaches the running container without a restart (role.yaml files[].hotReload). */
+  hotReload?: HotReload;
+}
+
+/** A host script run in the container (docker exec) that loads a changed file; its args never hold the content. */
+export interface HotReload {
+  container: string;
+  script: string;
+  args: string[];
+  /** What the plan says, after the service name: "certificate renewed, hot reload". */
+  says: string;
+  /** It reloads the container's whole configuration: the container's other hot reloads are not needed. */
+  full?: boolean;
 }
 
 export interface DesiredVolume {
@@ -56,6 +69,8 @@ export interface DesiredLbEntry {
   service: string;
   name: string;
   mode: "tcp" | "http";
+  /** mode is http (for logic-less templates). */
+  http: boolean;
   port: number;
   backendPort: number;
   backendGroup: string;
@@ -64,7 +79,22 @@ export interface DesiredLbEntry {
   /** Flattened for logic-less templates: booleans say which check, strings are "" when unused. */
   check: { http: boolean; mysql: boolean; httpPath: string; mysqlUser: string; inter: string; rise: number; fall: number };
   timeouts: { client: string; server: string };
+  /** HAProxy terminates TLS on this frontend (tls_external, HTTP frontends). */
+  tls: boolean;
+  /** Plain HTTP on the frontend's port is redirected to HTTPS (tls_redirect). */
+  tlsRedirect: boolean;
   backends: DesiredBackend[];
+}
+
+/** A one-off container the service runs on its first host before its containers start (role.yaml jobs). */
+export interface DesiredJob {
+  name: string;
+  /** The container whose image, environment, user and mounts the job takes. */
+  container: DesiredContainer;
+  command: string[];
+  /** Absolute paths of the files whose content is an input of the job. */
+  inputs: string[];
+  timeout: string;
 }
 
 export interface DesiredService {
@@ -73,6 +103,10 @@ export interface DesiredService {
   files: DesiredFile[];
   containers: DesiredContainer[];
   database?: { name: string; user: string; passwordSecret: string };
+  /** In declaration order. */
+  jobs?: DesiredJob[];
+  /** Files for the operator in the deployment folder (role.yaml operatorFiles), as rendered for this host. */
+  operatorFiles?: { dest: string; content: string }[];
   messaging?: { vhost: string; user: string; passwordSecret: string };
   rollout: Rollout & { gate?: Gate };
   /** The roles this one depends on (role.yaml dependsOn): in a run, it starts after their gates passed. */

@@ -5,7 +5,7 @@ import type { Problem } from "../errors.js";
 import type { Container, LbEntry } from "../generated/role.js";
 import type { LoadedRole, RoleSet } from "../model/roles.js";
 import { computeValue, type Topology, type TopologyHost } from "./computed.js";
-import type { DesiredContainer, DesiredFile, DesiredHost, DesiredLbEntry, DesiredService, DesiredState, DesiredVolume } from "./desired.js";
+import type { DesiredContainer, DesiredFile, DesiredJob, DesiredHost, DesiredLbEntry, DesiredService, DesiredState, DesiredVolume } from "./desired.js";
 import type { OverrideSet } from "./overrides.js";
 import { SecretScanner } from "./secret-scanner.js";
 import { compileTemplate, RenderMemo, TemplateError, type CompiledTemplate } from "./template.js";
@@ -26,6 +26,8 @@ export interface RenderInput {
   onlyHosts?: Set<string>;
   /** Render only these services (--service). */
   onlyServices?: Set<string>;
+  /** The deployment's TLS certificate (tls_external): HAProxy's crt bundle. */
+  tls?: { bundle: string };
 }
 
 export interface RenderResult {
@@ -139,6 +141,7 @@ class Renderer {
         this.input.topology,
         (port, forHost) => this.renderPort(port, this.baseContext(forHost), role, ["computed", name, "port"]),
         () => this.loadbalancerServices(host),
+        () => ({ bundle: this.input.tls?.bundle ?? "" }),
       );
       if (shared) this.sharedComputed.set(key, ctx[name]);
     }
@@ -214,12 +217,32 @@ class Renderer {
       if (!["0600", "0640", "0400", "0440"].includes(mode) && holdsSecret()) {
         this.report(role.source.problem(["files", i, "mode"], `"${f.template}" holds a secret, so its mode must be 0600 or 0640, not ${mode}`));
       }
-      files.push({ service: role.def.name, path, content, mode, owner: f.owner ?? "root", restarts: f.restarts ?? allContainers, template: f.template });
+      const hr = f.hotReload;
+      const hotReload = hr && {
+        container: hr.container,
+        script: hr.script,
+        args: (hr.args ?? []).map((a, j) => this.renderString(a, ctx, role, ["files", i, "hotReload", "args", j], host.name)),
+        says: hr.says,
+        ...(hr.full ? { full: true } : {}),
+      };
+      files.push({ service: role.def.name, path, content, mode, owner: f.owner ?? "root", restarts: f.restarts ?? allContainers, template: f.template, ...(hotReload ? { hotReload } : {}) });
     });
 
     const containers = Object.entries(role.def.containers ?? {}).map(([name, c]) => this.renderContainer(role, name, c, ctx, host.name, service.configDir));
     const db = role.def.database;
     const mq = role.def.messaging;
+    const jobs = this.renderJobs(role, ctx, host.name, containers, files, service.configDir);
+    const operatorFiles = (role.def.operatorFiles ?? []).flatMap((f) => {
+      const tpl = role.templates.get(f.template);
+      if (!tpl) return [];
+      try {
+        return [{ dest: f.dest, content: tpl.compiled.renderParts(ctx, this.memo).join("") }];
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        this.report({ file: tpl.file, line: err.line, column: err.column, ...(err.path ? { path: err.path } : {}), message: err.message }, host.name);
+        return [];
+      }
+    });
     return {
       name: role.def.name,
       configDir: service.configDir,
@@ -230,6 +253,8 @@ class Renderer {
         user: this.renderString(db.user, ctx, role, ["database", "user"], host.name),
         passwordSecret: db.passwordSecret,
       },
+      jobs,
+      operatorFiles,
       messaging: mq && {
         vhost: this.renderString(mq.vhost ?? "/", ctx, role, ["messaging", "vhost"], host.name),
         user: this.renderString(mq.user, ctx, role, ["messaging", "user"], host.name),
@@ -291,6 +316,24 @@ class Renderer {
     };
   }
 
+  /** The role's jobs for this host: each with its container, its rendered command and the paths of its input files. */
+  private renderJobs(role: LoadedRole, ctx: Record<string, unknown>, host: string, containers: DesiredContainer[], files: DesiredFile[], configDir: string): DesiredJob[] {
+    return (role.def.jobs ?? []).flatMap((j, i) => {
+      const container = j.container === undefined ? containers[0] : containers.find((c) => c.name === j.container);
+      if (!container) {
+        this.report(role.source.problem(["jobs", i, "container"], j.container === undefined ? "a job needs a container of the role (its image and mounts)" : `no container "${j.container}" in this role`));
+        return [];
+      }
+      const command = j.command.map((x, k) => this.renderString(x, ctx, role, ["jobs", i, "command", k], host));
+      if (command.some((x) => this.secretValues.some((s) => x.includes(s)))) {
+        this.report(role.source.problem(["jobs", i, "command"], "holds a secret: a job reads secrets from its mounted config files, never from its command line"));
+        return [];
+      }
+      const inputs = j.inputs === undefined ? files.map((f) => f.path) : j.inputs.map((d) => (isAbsolute(d) ? d : `${configDir}/${d}`));
+      return [{ name: j.name, container, command, inputs, timeout: j.timeout ?? "10m" }];
+    });
+  }
+
   /** The rollout with its gate's port (a template) rendered for this host. */
   private renderRollout(role: LoadedRole, ctx: Record<string, unknown>): DesiredService["rollout"] {
     const rollout = role.def.rollout ?? {};
@@ -328,6 +371,10 @@ class Renderer {
             fall: e.check?.fall ?? 3,
           },
           timeouts: { client: e.timeouts?.client ?? "1m", server: e.timeouts?.server ?? "1m" },
+          // TLS is HAProxy's for HTTP frontends only: a TCP one (MariaDB) speaks its own protocol's TLS.
+          tls: (e.mode ?? "http") === "http" && ctx.tls_external === true,
+          tlsRedirect: (e.mode ?? "http") === "http" && ctx.tls_external === true && ctx.tls_redirect === true,
+          http: (e.mode ?? "http") === "http",
           backends: backendHosts.map((b, j) => ({
             name: b.name,
             address: b.address,

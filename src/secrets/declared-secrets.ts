@@ -15,11 +15,21 @@ export function isBlankSecret(value: unknown): boolean {
   return false;
 }
 
-/** Whether a (non-blank, schema-valid) value has the shape its kind needs: ssh_key is a pair, the rest strings. */
+// What Python's Fernet accepts: 32 bytes in url-safe base64 with its padding (Fernet.generate_key(), genpwd).
+const FERNET_KEY = /^[A-Za-z0-9_-]{43}=$/;
+
+/**
+ * Whether a (non-blank, schema-valid) value has the shape its kind needs: ssh_key is a pair, fernet_key a Fernet
+ * key (a malformed one would stop Keystone from validating any token), the rest strings.
+ */
 export function hasShapeOfKind(value: SecretValue, kind: Secret["kind"]): boolean {
-  return kind === "ssh_key" ? typeof value === "object" : typeof value === "string";
+  if (kind === "ssh_key") return typeof value === "object";
+  if (kind === "fernet_key") return typeof value === "string" && FERNET_KEY.test(value);
+  return typeof value === "string";
 }
 
 export function describeShape(kind: Secret["kind"]): string {
-  return kind === "ssh_key" ? "a map with private_key and public_key (kind ssh_key)" : `a string (kind ${kind})`;
+  if (kind === "ssh_key") return "a map with private_key and public_key (kind ssh_key)";
+  if (kind === "fernet_key") return "a Fernet key: 32 bytes in url-safe base64, 44 characters ending in = (kind fernet_key; blank it and run lading genpwd)";
+  return `a string (kind ${kind})`;
 }

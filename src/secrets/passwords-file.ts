@@ -1,5 +1,6 @@
 // passwords.yml: reading it for a deployment (readPasswords) and filling it (generatePasswordsFile, `lading genpwd`).
-import { realpathSync, statSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, realpathSync, rmSync, statSync } from "node:fs";
+import { decryptFile, encryptedPathOf, encryptText, isEncryptedPath, recipientsFor } from "./encrypted.js";
 import { InputError, type Problem } from "../errors.js";
 import type { SecretValue } from "./secret-value.js";
 import { readTextFile } from "../model/read-text.js";
@@ -21,7 +22,7 @@ const RUN_GENPWD = "run lading genpwd";
  * by others (0600), every declared secret is present, generated, of its kind's shape and long enough.
  * Returns every set value of the file (unknown keys too, so that redaction covers them), by name.
  */
-export function readPasswords(file: string, declared: DeclaredSecrets): Map<string, SecretValue> {
+export function readPasswords(file: string, declared: DeclaredSecrets, decrypted?: string): Map<string, SecretValue> {
   const problems: Problem[] = [];
   let mode: number;
   try {
@@ -31,12 +32,13 @@ export function readPasswords(file: string, declared: DeclaredSecrets): Map<stri
     const hint = code === "ENOENT" ? `file not found: ${RUN_GENPWD} to create it` : `cannot read file (${code})`;
     throw new InputError([{ file, message: hint }]);
   }
-  if (isLooserThanPrivate(mode)) {
+  // An encrypted file (its plaintext given, decrypted in memory) may be readable by all: it is made for git.
+  if (decrypted === undefined && isLooserThanPrivate(mode)) {
     problems.push({ file, message: `mode ${formatMode(mode)} lets others read these secrets: run chmod 600 ${file}` });
   }
   let source: YamlSource;
   try {
-    source = checkPasswordsText(file, readTextFile(file), declared);
+    source = checkPasswordsText(file, decrypted ?? readTextFile(file), declared);
   } catch (err) {
     if (err instanceof InputError) throw new InputError([...problems, ...err.problems]);
     throw err;
@@ -105,4 +107,38 @@ function resolveExisting(file: string): string | undefined {
 
 function readTextOrFail(file: string): string {
   return readTextFile(file);
+}
+
+/**
+ * `lading genpwd` on an encrypted passwords file (passwords.yml.age, created when absent): decrypted in memory,
+ * filled as generatePasswordsFile does, encrypted again to its recipients and written atomically. The plaintext
+ * never reaches the disk. `merge` may name an encrypted file too (decrypted with the same key).
+ */
+export async function generateEncryptedPasswordsFile(file: string, declared: DeclaredSecrets, keyFile: string, opts: { merge?: string } = {}): Promise<GenpwdReport> {
+  const target = resolveExisting(file);
+  const existing = target ? await decryptFile(target, keyFile) : undefined;
+  const old = opts.merge ? { file: opts.merge, text: isEncryptedPath(opts.merge) ? await decryptFile(opts.merge, keyFile) : readTextOrFail(opts.merge) } : undefined;
+  const { text, ...counts } = fillPasswords({ file, text: existing }, declared, { old });
+  const written = text !== existing;
+  if (written) writePrivateFileAtomically(target ?? file, await encryptText(text, await recipientsFor(target ?? file, keyFile)));
+  return { ...counts, file, created: !target, written };
+}
+
+/**
+ * `lading secrets encrypt`: passwords.yml becomes passwords.yml.age, encrypted to the recipients. The new file
+ * is decrypted again and compared before the plain one is removed.
+ */
+export async function encryptPasswordsFile(plain: string, keyFile: string): Promise<{ encrypted: string; recipients: string[] }> {
+  const encrypted = encryptedPathOf(plain);
+  if (!existsSync(plain)) throw new InputError([{ file: plain, message: "file not found: nothing to encrypt" }]);
+  if (existsSync(encrypted)) throw new InputError([{ file: encrypted, message: "already exists: remove it or the plain file first" }]);
+  const text = readTextFile(plain);
+  const recipients = await recipientsFor(encrypted, keyFile);
+  writePrivateFileAtomically(encrypted, await encryptText(text, recipients));
+  if ((await decryptFile(encrypted, keyFile)) !== text) {
+    rmSync(encrypted, { force: true });
+    throw new InputError([{ file: encrypted, message: "the encrypted file did not decrypt to the plain one: left the plain file as it was" }]);
+  }
+  rmSync(plain);
+  return { encrypted, recipients };
 }

@@ -192,6 +192,26 @@ describe("bootstrap-servers on the lab", function () {
       console.log(`      poller: ${samples.length} samples, ${samples.length - answered.length} while an engine restarted`);
 
       assert.deepEqual(await containers(), before, "same container ids and StartedAt: live-restore kept them running");
+      // Docker 20.10 stops the health checks of restored containers (moby#41871) unless they are resumed: each
+      // container with a healthcheck probes again after its engine's restart.
+      const probesAfter = async (h: string): Promise<string[]> => {
+        const done = Date.parse(restarts.find((e) => e.host === h && e.status === "ok")!.time);
+        const text = await onHost(d, h, "docker ps -q --filter label=lading.managed=true | xargs -r docker inspect --format '{{.Name}} {{if .State.Health}}{{range .State.Health.Log}}{{.Start.Unix}} {{end}}{{end}}'");
+        const stale: string[] = [];
+        for (const line of text.trim().split("\n").filter(Boolean)) {
+          const [name, ...starts] = line.trim().split(" ");
+          if (!starts.length) continue;
+          if (!starts.some((x) => Number(x) * 1000 >= done - 1000)) stale.push(`${h}${name}`);
+        }
+        return stale;
+      };
+      let stale: string[] = [];
+      for (let i = 0; i < 45; i++) {
+        stale = (await Promise.all(LAB_HOSTS.map(probesAfter))).flat();
+        if (!stale.length) break;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      assert.deepEqual(stale, [], "every container's health checks run again after its engine restarted");
       for (const h of LAB_HOSTS) assert.match(await onHost(d, h, "cat /etc/docker/daemon.json"), /"max-size": "20m"/);
       for (const h of LAB_HOSTS) assert.equal((await onHost(d, h, "docker info --format '{{.LiveRestoreEnabled}}'")).trim(), "true");
     });

@@ -79,9 +79,19 @@ export async function ensureDeployed(): Promise<Deployment> {
     const again = await lading(["deploy", "-d", d.dir]);
     if (again.code !== 0) throw new Error(`deploy after a destroy failed (exit ${again.code}):\n${again.stdout}\n${again.stderr}`);
   }
-  await clustersSettled(d);
+  // Once the clusters failed to settle, the files after it wait one minute, not five each: a cluster that
+  // stays broken fails every later file quickly instead of holding CI for an hour.
+  try {
+    await clustersSettled(d, unsettled ? 60_000 : 300_000);
+  } catch (err) {
+    unsettled = true;
+    throw err;
+  }
+  unsettled = false;
   return d;
 }
+
+let unsettled = false;
 
 function deployOnce(): Promise<Deployment> {
   pending ??= (async () => {
@@ -176,23 +186,36 @@ export async function eventually<T>(what: string, ms: number, fn: () => Promise<
   }
 }
 
-/** Waits until every Galera node is Synced in a Primary component of 3 and RabbitMQ runs 3 nodes, on every host. */
+/**
+ * Waits until every Galera node is Synced in a Primary component of 3 and RabbitMQ runs 3 nodes with no
+ * partition, on every host. On a timeout the error gives every host's last state and the lines of each
+ * RabbitMQ node's log about its peers going down or partitions, so that a CI log says which node left and why.
+ */
 export async function clustersSettled(d: Deployment, ms = 300_000): Promise<void> {
   const states = new Map<string, string>();
   try {
     await eventually("Galera and RabbitMQ clusters of 3 on every host", ms, async () => {
-      for (const h of LAB_HOSTS) {
-        const r = await sshRun(d.lab, LAB_ADDRESSES[h]!, `docker exec mariadb mysql -N -B -e "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_status','wsrep_cluster_size')"; docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json`);
-        const galera = new Map([...r.stdout.matchAll(/^(wsrep_\w+)\t(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-        const running = /"running_nodes":\[([^\]]*)\]/.exec(r.stdout)?.[1]?.split(",").length ?? 0;
-        const [state, status, size] = ["wsrep_local_state_comment", "wsrep_cluster_status", "wsrep_cluster_size"].map((k) => galera.get(k));
-        states.set(h, `galera ${state ?? "?"} ${status ?? "?"} size ${size ?? "?"}, rabbitmq ${running} running`);
-        if (size !== "3" || status !== "Primary" || state !== "Synced" || running !== 3) return undefined;
-      }
-      return true;
+      const settled = await Promise.all(
+        LAB_HOSTS.map(async (h) => {
+          const r = await sshRun(d.lab, LAB_ADDRESSES[h]!, `docker exec mariadb mysql -N -B -e "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_status','wsrep_cluster_size')"; docker exec rabbitmq rabbitmqctl --quiet cluster_status --formatter json`);
+          const galera = new Map([...r.stdout.matchAll(/^(wsrep_\w+)\t(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+          const running = /"running_nodes":\[([^\]]*)\]/.exec(r.stdout)?.[1]?.split(",").filter(Boolean) ?? [];
+          const partitions = /"partitions":(\{[^}]*\}|\[[^\]]*\])/.exec(r.stdout)?.[1] ?? "?";
+          const [state, status, size] = ["wsrep_local_state_comment", "wsrep_cluster_status", "wsrep_cluster_size"].map((k) => galera.get(k));
+          states.set(h, `galera ${state ?? "?"} ${status ?? "?"} size ${size ?? "?"}, rabbitmq running ${running.join(",") || "none"}, partitions ${partitions}`);
+          return size === "3" && status === "Primary" && state === "Synced" && running.length === 3 && (partitions === "{}" || partitions === "[]");
+        }),
+      );
+      return settled.every(Boolean) ? true : undefined;
     });
   } catch (err) {
-    throw new Error(`${String(err)} (${[...states].map(([h, s]) => `${h}: ${s}`).join("; ")})`);
+    const logs = await Promise.all(
+      LAB_HOSTS.map(async (h) => {
+        const r = await sshRun(d.lab, LAB_ADDRESSES[h]!, "docker logs --since 30m rabbitmq 2>&1 | grep -iE 'partition|inconsistent|down|paus|not responding|autoheal' | tail -n 15");
+        return `--- ${h}: rabbitmq log (peers down, partitions)\n${r.stdout}`;
+      }),
+    );
+    throw new Error(`${String(err)} (${[...states].map(([h, s]) => `${h}: ${s}`).join("; ")})\n${logs.join("\n")}`);
   }
 }
 

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option("--local <dir>", "write into a local folder instead of the hosts")
     .action(async (opts: EngineOptions & { local?: string }) => {
       if (opts.local) {
-        const state = renderProject(projectFrom(opts), { limit: opts.limit, services: opts.service });
+        const state = renderProject(await projectFrom(opts), { limit: opts.limit, services: opts.service });
         const n = writeLocalConfig(state, opts.local);
         process.stdout.write(`wrote ${n} files for ${state.hosts.size} hosts into ${opts.local}\n`);
         return;

@@ -4,8 +4,11 @@ import type { Command } from "commander";
 import { loadRoles } from "../../model/roles.js";
 import { builtinRolesDir } from "../../paths.js";
 import type { DeclaredSecrets } from "../../secrets/declared-secrets.js";
-import { environmentDir } from "../../model/project.js";
-import { generatePasswordsFile, type GenpwdReport } from "../../secrets/passwords-file.js";
+import { existsSync } from "node:fs";
+import { InputError } from "../../errors.js";
+import { environmentDir, passwordsFileIn } from "../../model/project.js";
+import { encryptedPathOf, isEncryptedPath, KEY_FILE_ENV, keyFileOf } from "../../secrets/encrypted.js";
+import { generateEncryptedPasswordsFile, generatePasswordsFile, type GenpwdReport } from "../../secrets/passwords-file.js";
 import { formatMode } from "../../secrets/write-private-file.js";
 
 export function register(program: Command): void {
@@ -16,9 +19,19 @@ export function register(program: Command): void {
     .option("-p, --passwords <file>", "passwords file (default: <dir>/passwords.yml, or the environment's with -e)")
     .option("-e, --environment <name>", "fill environments/NAME/passwords.yml (each environment keeps its own secrets)")
     .option("--merge <old>", "upgrade: take the declared secrets' values from an older passwords file")
-    .action((opts: { dir: string; passwords?: string; merge?: string; environment?: string }) => {
-      const file = opts.passwords ?? join(opts.environment !== undefined ? environmentDir(opts.dir, opts.environment) : opts.dir, "passwords.yml");
-      const report = generatePasswordsFile(file, loadDeclaredSecrets(opts.dir), { merge: opts.merge });
+    .option("--encrypt", "create passwords.yml.age, encrypted with age, instead of a plain passwords.yml (an existing .age file is always kept encrypted)")
+    .option("--secrets-key <file>", `age identity file of an encrypted passwords file (default: the file ${KEY_FILE_ENV} names)`)
+    .action(async (opts: { dir: string; passwords?: string; merge?: string; environment?: string; encrypt?: boolean; secretsKey?: string }) => {
+      const found = opts.passwords ?? passwordsFileIn(opts.environment !== undefined ? environmentDir(opts.dir, opts.environment) : opts.dir);
+      const file = opts.encrypt && !isEncryptedPath(found) && !existsSync(found) ? encryptedPathOf(found) : found;
+      if (opts.encrypt && !isEncryptedPath(file)) throw new InputError([{ file, message: "exists in plain text: lading secrets encrypt turns it into an encrypted one" }]);
+      const declared = loadDeclaredSecrets(opts.dir);
+      let report: GenpwdReport;
+      if (isEncryptedPath(file)) {
+        const key = keyFileOf(opts.secretsKey);
+        if (!key) throw new InputError([{ file, message: `encrypted with age: give its key with --secrets-key FILE or ${KEY_FILE_ENV}=FILE` }]);
+        report = await generateEncryptedPasswordsFile(file, declared, key, { merge: opts.merge });
+      } else report = generatePasswordsFile(file, declared, { merge: opts.merge });
       for (const line of describeGenpwdReport(report, opts.merge)) process.stdout.write(`${line}\n`);
     });
 }

@@ -71,6 +71,19 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
     ],
   },
   {
+    load: () => import("./mariadb-backup.js"),
+    commands: [
+      {
+        term: "mariadb-backup [options]",
+        description: "back up the Galera cluster with mariabackup on one Synced node (desynced meanwhile, not HAProxy's active one), into its backup volume, with a manifest; --incremental builds on the last backup; --list shows them",
+      },
+      {
+        term: "mariadb-restore [options]",
+        description: "restore a backup (the last, or --from ID) onto the Galera cluster: prepare it, stop every node, restore onto the node that took it, bootstrap from it, the others join by SST; shows what it will do and lose, acts only with --yes",
+      },
+    ],
+  },
+  {
     load: () => import("./rabbitmq-reset-state.js"),
     commands: [
       {
@@ -127,6 +140,19 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
   {
     load: () => import("./genpwd.js"),
     commands: [{ term: "genpwd [options]", description: "generate every blank secret of passwords.yml; never changes a set one" }],
+  },
+  {
+    load: () => import("./secrets.js"),
+    commands: [{ term: "secrets", description: "passwords.yml encrypted at rest with age: make a key, encrypt the file" }],
+  },
+  {
+    load: () => import("./certificates.js"),
+    commands: [
+      {
+        term: "certificates [options]",
+        description: "create a private CA and HAProxy's TLS certificate (VIP, tls_external_name and each HAProxy host as SANs) in the deployment's certificates/; keys 0600",
+      },
+    ],
   },
   {
     load: () => import("./lab.js"),

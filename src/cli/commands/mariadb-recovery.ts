@@ -1,6 +1,6 @@
 // lading mariadb-recovery: bring a Galera cluster back after a full outage, from its most recent node.
 import type { Command } from "commander";
-import { recoverGalera, type GaleraMember } from "../../apply/galera-recovery.js";
+import { galeraMembersOf, recoverGalera } from "../../apply/galera-recovery.js";
 import { HostError } from "../../errors.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
@@ -10,12 +10,7 @@ export function register(program: Command): void {
     .description("after a full Galera outage: bootstrap from the node with the most recent state (grastate seqno or --wsrep-recover), then join the others one by one")
     .action((opts: EngineOptions) =>
       withEngine("mariadb-recovery", opts, async (ctx) => {
-        const members: GaleraMember[] = [];
-        for (const h of ctx.desired.hosts.values()) {
-          const service = h.services.find((s) => s.rollout.gate?.kind === "galera");
-          const transport = ctx.session.transports.get(h.name);
-          if (service && transport) members.push({ host: h.name, address: h.address, service, transport, facts: ctx.session.facts.get(h.name) });
-        }
+        const members = galeraMembersOf(ctx.desired, ctx.session.transports, ctx.session.facts);
         if (!members.length) {
           ctx.reporter.emit({ type: "warning", message: "no Galera service (rollout gate galera) on the selected hosts: nothing to recover" });
           return EXIT.failed;

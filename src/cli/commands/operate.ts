@@ -1,12 +1,14 @@
 // Commands that inspect or stop what runs: check (drift, for alerting), stop, prechecks.
 import type { Command } from "commander";
 import * as docker from "../../docker/commands.js";
+import { clusterMemberProblems, describeMemberProblem } from "../../apply/cluster-health.js";
 import { containerHealth } from "../../engine/container-health.js";
 import { LISTENERS_ARGV, parseListeners, wildcardListeners } from "../../engine/listeners.js";
 import { evaluatePrechecks, precheckArgv } from "../../engine/prechecks.js";
 import { buildPlan, hasChanges } from "../../plan/plan.js";
 import { formatPlan } from "../../plan/format.js";
 import { EXIT } from "../exit-codes.js";
+import { DEFAULT_EXPIRY_WARNING_DAYS, describeExpiring, expiringCertificates } from "../../tls/expiry.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
 export function register(program: Command): void {
@@ -52,6 +54,22 @@ export function register(program: Command): void {
             galera.set(s.name, g);
           }
         for (const [svc, g] of galera) if (g.total > 0 && g.down === g.total) problems.push(`${svc}: every node of the Galera cluster is down: run lading mariadb-recovery`);
+        // A member can run, healthy by its own healthcheck, outside its cluster: asked of each cluster itself.
+        for (const p of await clusterMemberProblems(ctx.desired, ctx.session.facts, ctx.session.transports)) problems.push(describeMemberProblem(p));
+        // Certificates that expire soon, deployed or in the deployment (an alert, with a JSON event each).
+        const warningDays = (host: string): number => Number(ctx.project.hostParams.get(host)?.tls_expiry_warning ?? DEFAULT_EXPIRY_WARNING_DAYS);
+        const certs = ctx.project.certificates;
+        const expiring = expiringCertificates({
+          desired: ctx.desired,
+          facts: ctx.session.facts,
+          warningDays,
+          deployment: certs && { file: certs.leaf.file, pem: certs.bundle, warningDays: Number(ctx.project.resolver.forHost(new Map()).tls_expiry_warning ?? DEFAULT_EXPIRY_WARNING_DAYS) },
+          now: Date.now(),
+        });
+        for (const c of expiring) {
+          ctx.reporter.emit({ type: "certificate-expiring", host: c.host, file: c.file, subject: c.subject, expires: c.expires, daysLeft: c.daysLeft, warningDays: c.warningDays });
+          problems.push(describeExpiring(c));
+        }
         const drift = hasChanges(plan);
         if (drift) process.stdout.write(ctx.redact(formatPlan(plan, { redact: ctx.redact, diffs: false })));
         for (const n of notes) process.stdout.write(`${ctx.redact(n)}\n`);

@@ -102,7 +102,7 @@ export async function runUpgrade(ctx: EngineContext, opts: UpgradeOptions): Prom
   if (!hasChanges(plan)) return finish(true);
   if (!(await lockForChanges(ctx))) return finish(false);
   // One state for every apply of the upgrade, written once at the end with the revisions (src/lifecycle/run-lock.ts).
-  const base = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, secrets: ctx.project.secrets, emit, forks: Number(ctx.opts.forks), state: ctx.hold.state, clusters: registrationClusters(ctx.project.enabled, ctx.project.topology) };
+  const base = { desired: ctx.desired, facts: ctx.session.facts, transports: ctx.session.transports, secrets: ctx.project.secrets, emit, forks: Number(ctx.opts.forks), state: ctx.hold.state, clusters: registrationClusters(ctx.project.enabled, ctx.project.topology), everyService: ctx.everyService };
 
   // 1. Every new image on every host before anything changes: one missing image stops the upgrade here.
   const pullPlan: Plan = { ...plan, hosts: new Map([...plan.hosts].map(([h, hp]) => [h, { ...hp, services: [] }])), schedule: undefined };

@@ -7,19 +7,19 @@ import { validateDeployment, type ValidatedEnvironment } from "../../model/valid
 import { EXIT } from "../exit-codes.js";
 import { choiceOption } from "../option-parsers.js";
 import { githubAnnotations, gitlabCodeQuality, junitXml, VALIDATE_FORMATS, type ValidateFormat } from "../problem-formats.js";
-import { withDeploymentOptions, type DeploymentOptions } from "../project-options.js";
+import { decryptedSecrets, withDeploymentOptions, type DeploymentOptions } from "../project-options.js";
 
 export function register(program: Command): void {
   withDeploymentOptions(program.command("validate"))
     .description("check the deployment (schemas, rules, full render of every host) without touching any host; every environment unless -e names one")
     .option("--format <format>", `${VALIDATE_FORMATS.join(", ")} (github: workflow annotations; gitlab: code-quality report; junit: XML)`, choiceOption("--format", VALIDATE_FORMATS), "text")
-    .action((opts: DeploymentOptions & { format: ValidateFormat }) => {
+    .action(async (opts: DeploymentOptions & { format: ValidateFormat }) => {
       const started = performance.now();
       let problems: Problem[] = [];
       let summary = { hosts: 0, services: 0, files: 0 };
       let checked: ValidatedEnvironment[] = [];
       try {
-        checked = validateDeployment({ dir: opts.dir, inventory: opts.inventory, passwords: opts.passwords, rolesDirs: opts.roles, environment: opts.environment });
+        checked = validateDeployment({ dir: opts.dir, inventory: opts.inventory, passwords: opts.passwords, rolesDirs: opts.roles, environment: opts.environment, decrypted: await decryptedSecrets(opts) });
         summary = {
           hosts: checked.reduce((n, c) => n + c.hosts, 0),
           services: Math.max(0, ...checked.map((c) => c.services)),

@@ -175,9 +175,11 @@ describe("Galera recovery", function () {
 
 describe("gate and ordering parsers", () => {
   it("reads HAProxy's show stat", () => {
-    const csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\nmariadb,FRONTEND,,,0,1,,1,0,0,0,0,0,,,,,OPEN,\nmariadb,lab1,0,0,0,1,,1,0,0,,0,,0,0,0,0,UP,1\nmariadb,lab2,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1\nmariadb,BACKEND,0,0,0,1,,1,0,0,0,0,,0,0,0,0,UP,1\n";
+    const csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\nmariadb,FRONTEND,,,0,1,,1,0,0,0,0,0,,,,,OPEN,\nmariadb,lab1,0,0,0,1,,1,0,0,,0,,0,0,0,0,UP,1\nmariadb,lab2,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1\nmariadb,lab3,0,0,2,2,,5,0,0,,0,,0,0,0,0,MAINT,1\nmariadb,BACKEND,0,0,2,1,,1,0,0,0,0,,0,0,0,0,UP,1\n";
     const rows = parseHaproxyStat(csv);
-    assert.deepEqual(rows.filter((r) => r.server === "BACKEND"), [{ proxy: "mariadb", server: "BACKEND", status: "UP", addr: "" }]);
+    assert.deepEqual(rows.filter((r) => r.server === "BACKEND"), [{ proxy: "mariadb", server: "BACKEND", status: "UP", addr: "", sessions: 2 }]);
+    // Sessions open on a server (scur): what a drain waits for before the service stops.
+    assert.deepEqual(rows.filter((r) => r.server.startsWith("lab")).map((r) => r.sessions), [0, 0, 2]);
     assert.equal(rows.find((r) => r.server === "lab2")!.status, "DOWN");
   });
 

@@ -45,14 +45,33 @@ interface Run {
   transports: Map<string, FakeTransport>;
 }
 
-async function run(desired: DesiredState, respond: Responder, opts: { facts?: ReturnType<typeof factsOf>; serial?: number; hostParams?: Map<string, Record<string, unknown>> } = {}): Promise<Run> {
+async function run(desired: DesiredState, respond: Responder, opts: { facts?: ReturnType<typeof factsOf>; serial?: number; hostParams?: Map<string, Record<string, unknown>>; everyService?: DesiredState } = {}): Promise<Run> {
   const f = opts.facts ?? factsOf();
   const plan = buildPlan({ desired, facts: f, secrets: {}, mode: "reconfigure" });
   const log: string[] = [];
   const events: RunEvent[] = [];
   const transports = new Map(HOSTS.map((h) => [h, new FakeTransport(h, log, respond)]));
-  const res = await applyPlan({ plan, desired, facts: f, transports, secrets: {}, emit: (e) => events.push(e), forks: 10, serialOverride: opts.serial, hostParams: opts.hostParams });
+  const res = await applyPlan({ plan, desired, facts: f, transports, secrets: {}, emit: (e) => events.push(e), forks: 10, serialOverride: opts.serial, hostParams: opts.hostParams, everyService: opts.everyService });
   return { ok: res.ok, log, events, transports };
+}
+
+/**
+ * Puts a running HAProxy on every host in front of the app, which gets a new port (so it is recreated: the
+ * planner compares the spec); returns the facts with HAProxy running.
+ */
+function behindHaproxy(d: DesiredState, port: number): ReturnType<typeof factsOf> {
+  const lbContainer = container("haproxy", "haproxy");
+  const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+  for (const h of d.hosts.values()) {
+    h.services.unshift(lb);
+    h.services[1]!.containers[0]!.ports = [port];
+  }
+  const f = factsOf();
+  for (const hf of f.values()) {
+    hf.containers.set("haproxy", runningFact(lbContainer, configHashOf([])));
+    hf.images.set(lbContainer.image, { id: `sha256:${lbContainer.image}`, repoTags: [lbContainer.image], repoDigests: [] });
+  }
+  return f;
 }
 
 const healthy: Responder = (_h, argv) => (argv[1] === "inspect" && argv.includes("{{.Id}}") ? { stdout: "newid\n" } : argv[1] === "inspect" ? { stdout: "running healthy\n" } : undefined);
@@ -271,22 +290,14 @@ describe("rollout engine (fake transports)", function () {
     assert.deepEqual(actions(r.log).slice(0, 4), ["h1: put /etc/lading/app/app.ini 0644", "h1: docker exec app rabbitmq-upgrade drain", "h1: docker restart app", "h1: docker exec app rabbitmq-upgrade revive"]);
   });
 
-  it("takes a host out of the HAProxies in front of it while it restarts, and puts it back after its gate", async () => {
+  for (const limited of [false, true])
+  it(`takes a host out of the HAProxies in front of it while it restarts, and puts it back after its gate${limited ? " (a run limited to the app: --service)" : ""}`, async () => {
     const d = desiredOf({});
-    const lbContainer = container("haproxy", "haproxy");
-    const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
-    for (const h of d.hosts.values()) {
-      h.services.unshift(lb);
-      // A new port: the app is recreated (the planner compares the spec).
-      h.services[1]!.containers[0]!.ports = [8080];
-    }
-    const f = factsOf();
-    for (const hf of f.values()) {
-      hf.containers.set("haproxy", runningFact(lbContainer, configHashOf([])));
-      hf.images.set(lbContainer.image, { id: `sha256:${lbContainer.image}`, repoTags: [lbContainer.image], repoDigests: [] });
-    }
+    const f = behindHaproxy(d, 8080);
     const stat = "# pxname,svname,status,addr\nweb,FRONTEND,OPEN,\nweb,h1,UP,10.0.0.1:8080\nweb,h2,UP,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\nweb,BACKEND,UP,\n";
-    const r = await run(d, (h, argv) => (argv.includes("show stat") || argv.some((a) => a.includes("show stat")) ? (argv.includes("/run/haproxy/admin.sock") ? { stdout: stat } : undefined) : healthy(h, argv)), { facts: f });
+    // Limited to the app, the run's desired state lacks HAProxy: the load balancers come from every service's.
+    const appOnly: DesiredState = { hosts: new Map([...d.hosts].map(([name, h]) => [name, { ...h, services: h.services.filter((x) => x.name !== "haproxy") }])) };
+    const r = await run(limited ? appOnly : d, (h, argv) => (argv.includes("show stat") || argv.some((a) => a.includes("show stat")) ? (argv.includes("/run/haproxy/admin.sock") ? { stdout: stat } : undefined) : healthy(h, argv)), { facts: f, everyService: limited ? d : undefined });
     assert.equal(r.ok, true);
     const h2 = actions(r.log).filter((l) => l.includes("web/h2") || l.startsWith("h2: docker stop"));
     const admin = `sh -c ${hostScript("haproxy-admin.sh")} lading-haproxy-admin /run/haproxy/admin.sock`;
@@ -299,6 +310,65 @@ describe("rollout engine (fake transports)", function () {
       `h2: docker exec haproxy ${admin} set server web/h2 state ready`,
       `h3: docker exec haproxy ${admin} set server web/h2 state ready`,
     ]);
+  });
+
+  it("waits before a drain until another server of the proxy serves (right after a first deploy HAProxy still counts them up)", async () => {
+    const d = desiredOf({});
+    const f = behindHaproxy(d, 8080);
+    // The first two looks on each load balancer: h2 and h3 are still coming up ("DOWN 1/2").
+    const looks = new Map<string, number>();
+    const log: string[] = [];
+    const r = await run(d, (h, argv) => {
+      if (!argv.some((a) => a.includes("show stat"))) return healthy(h, argv);
+      const n = (looks.get(h) ?? 0) + 1;
+      looks.set(h, n);
+      const others = n <= 3 ? "DOWN 1/2" : "UP";
+      log.push(`${h} look ${n}: ${others}`);
+      return { stdout: `# pxname,svname,status,addr\nweb,h1,UP,10.0.0.1:8080\nweb,h2,${others},10.0.0.2:8080\nweb,h3,${others},10.0.0.3:8080\n` };
+    }, { facts: f });
+    assert.equal(r.ok, true);
+    const first = r.log.findIndex((l) => l.includes("web/h1 state maint"));
+    const lastLookBefore = r.log.slice(0, first).filter((l) => l.includes("show stat")).length;
+    // One look to find the servers, then looks until every load balancer sees h2/h3 up (the fourth on each).
+    assert.ok(lastLookBefore >= 3 * 4, `the drain of h1 waited for the others: ${lastLookBefore} looks before it\n${log.join("\n")}`);
+    assert.ok(!r.events.some((e) => e.type === "warning"), "no warning: the others came up in time");
+  });
+
+  it("a Galera node out of rotation lets its transactions in flight finish, then HAProxy closes the idle connections, before it stops", async () => {
+    const d = desiredOf({ gate: { kind: "galera", container: "app" }, quorum: true });
+    const f = behindHaproxy(d, 3306);
+    const stat = "# pxname,svname,status,addr\nmariadb,h1,UP,10.0.0.1:3306\nmariadb,h2,UP,10.0.0.2:3306\nmariadb,h3,UP,10.0.0.3:3306\n";
+    let inFlight = 2;
+    const r = await run(d, (h, argv, stdin) => {
+      if (argv.some((a) => a.includes("show stat"))) return { stdout: stat };
+      if (stdin?.includes("information_schema.processlist")) return { stdout: `${h === "h1" ? Math.max(0, inFlight--) : 0}\n` };
+      if (stdin?.includes("wsrep_cluster_size")) return { stdout: "wsrep_local_state_comment\tSynced\nwsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\n" };
+      return healthy(h, argv);
+    }, { facts: f });
+    assert.equal(r.ok, true, JSON.stringify(r.events.filter((e) => e.type === "halt" || e.type === "warning")));
+    const h1 = r.log.filter((l) => /mariadb\/h1 state maint|processlist|shutdown sessions|h1: docker stop/.test(l) || (l.startsWith("h1:") && l.includes("mysql"))).map((l) => (l.includes("state maint") ? `${l.slice(0, 3)} maint` : l.includes("shutdown sessions") ? `${l.slice(0, 3)} shutdown sessions server mariadb/h1` : l.includes("docker stop") ? "h1: stop" : "h1: in flight?"));
+    const firstStop = h1.indexOf("h1: stop");
+    const before = h1.slice(0, firstStop);
+    assert.deepEqual(before.filter((l) => l.endsWith("maint")).length, 3, before.join("\n"));
+    assert.deepEqual(before.filter((l) => l === "h1: in flight?").length, 3, "asked until nothing was in flight (2, 1, 0)");
+    assert.deepEqual(before.filter((l) => l.includes("shutdown sessions")).sort(), ["h1: shutdown sessions server mariadb/h1", "h2: shutdown sessions server mariadb/h1", "h3: shutdown sessions server mariadb/h1"]);
+    assert.ok(before.lastIndexOf("h1: in flight?") < before.findIndex((l) => l.includes("shutdown sessions")), "sessions are closed once nothing is in flight");
+  });
+
+  it("a load balancer cut off mid-rollout is a warning: the batch that passed its gate stays a success", async () => {
+    const d = desiredOf({});
+    const f = behindHaproxy(d, 8080);
+    const stat = "# pxname,svname,status,addr\nweb,h1,UP,10.0.0.1:8080\nweb,h2,UP,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\n";
+    let cut = false;
+    const r = await run(d, (h, argv) => {
+      // h3 drops off the network once h1's app was stopped: putting h1 back on h3's HAProxy cannot reach it.
+      if (argv.includes("stop") && argv.includes("app") && h === "h1") cut = true;
+      if (h === "h3" && cut && argv[1] === "exec") throw new Error("h3: Keepalive timeout");
+      return argv.some((a) => a.includes("show stat")) ? { stdout: stat } : healthy(h, argv);
+    }, { facts: f });
+    assert.ok(r.events.some((e) => e.type === "warning" && e.host === "h1" && /could not put h3 web\/h1: h3: Keepalive timeout/.test(e.message)), JSON.stringify(r.events.filter((e) => e.type === "warning")));
+    assert.ok(r.events.some((e) => e.type === "warning" && e.host === "h2" && /could not ask the load balancer on h3: h3: Keepalive timeout/.test(e.message)));
+    assert.ok(!r.events.some((e) => e.type === "halt" && e.host === "h1"), "h1's batch is not failed by an unreachable load balancer");
   });
 
   it("after a stale lock was broken, puts back in rotation the servers a dead run left in maintenance", async () => {

@@ -12,6 +12,7 @@ import {
   reloadEngineArgv,
   RESTART_PENDING,
   runBootstrapStep,
+  RESUME_HEALTH_ARGV,
   type BootstrapStep,
   type Probe,
 } from "../../../src/lifecycle/bootstrap.js";
@@ -166,8 +167,21 @@ describe("bootstrap-servers: a reload must show live-restore before anything res
     const t = new FakeTransport("n1", (argv) => (isInfo(argv) ? (++asked < 2 ? { code: 1, stderr: "Cannot connect to the Docker daemon\n" } : { stdout: "true\n" }) : {}));
     await runBootstrapStep(t, { kind: "restart-engine", argv: ["true"], reason: "r", expectLiveRestore: true, stopsContainers: false }, { pollMs: 1, timeoutMs: 5_000 });
     assert.equal(asked, 2);
-    // Then the restart is no longer due.
+    // The restored containers' health checks are resumed (Docker before 23 stops them), then the restart is no longer due.
+    assert.equal(t.calls.at(-2)!.argv.join("\0"), RESUME_HEALTH_ARGV.join("\0"));
     assert.equal(t.commands().at(-1), `rm -f -- ${RESTART_PENDING}`);
+  });
+
+  it("a restart without live-restore restarted the containers: nothing to resume", async () => {
+    const t = new FakeTransport("n1", () => ({ stdout: "false\n" }));
+    await runBootstrapStep(t, { kind: "restart-engine", argv: ["true"], reason: "r", expectLiveRestore: false, stopsContainers: true }, { pollMs: 1, timeoutMs: 5_000 });
+    assert.ok(!t.calls.some((c) => c.argv.join("\0") === RESUME_HEALTH_ARGV.join("\0")));
+  });
+
+  it("a container the resume left paused fails the host, and the restart stays due", async () => {
+    const t = new FakeTransport("n1", (argv) => (argv.join("\0") === RESUME_HEALTH_ARGV.join("\0") ? { code: 1, stderr: "container webapp is left paused: docker unpause c1 failed\n" } : { stdout: "true\n" }));
+    await assert.rejects(runBootstrapStep(t, { kind: "restart-engine", argv: ["true"], reason: "r", expectLiveRestore: true, stopsContainers: false }, { pollMs: 1, timeoutMs: 5_000 }), /resuming its containers' health checks failed \(exit 1\): container webapp is left paused/);
+    assert.ok(!t.commands().some((c) => c.startsWith("rm ")));
   });
 
   it("a restart that fails leaves its marker: the next run restarts again", async () => {

@@ -44,6 +44,8 @@ export function fakeSecretValue(name: string, kind: string, length = 32): string
   if (kind === "ssh_key") {
     return { private_key: `FAKE PRIVATE KEY OF ${name}`, public_key: `ssh-ed25519 FAKEPUBLICKEYOF${name.toUpperCase()} lading` };
   }
+  // A Fernet key's shape: 43 url-safe base64 characters and its padding.
+  if (kind === "fernet_key") return `${`fake${name.replace(/[^A-Za-z0-9]/g, "")}`.repeat(4).slice(0, 43)}=`;
   // Of the declared length, as genpwd would make it (keepalived's VRRP password is 8 characters).
   const letters = `fake${name.replace(/[^A-Za-z0-9]/g, "")}`;
   return letters.repeat(Math.ceil(length / letters.length)).slice(0, length);

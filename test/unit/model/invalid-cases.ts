@@ -346,6 +346,20 @@ export const INVALID_CASES: InvalidCase[] = [
     ],
   },
   {
+    name: "a secret in a job's command",
+    files: userRole("notes", "secrets:\n  notes_token: {kind: password, description: Token., length: 24}\njobs:\n  - name: migrate\n    command: [notes, migrate, \"{{secrets.notes_token}}\"]\n"),
+    problems: [
+      { file: "roles/notes/role.yaml", line: 17, column: 14, path: "jobs/0/command", message: "holds a secret: a job reads secrets from its mounted config files, never from its command line" },
+    ],
+  },
+  {
+    name: "a job naming a container the role does not have",
+    files: userRole("notes", "jobs:\n  - {name: migrate, container: nope, command: [notes]}\n"),
+    problems: [
+      { file: "roles/notes/role.yaml", line: 14, column: 32, path: "jobs/0/container", message: "no container \"nope\" in this role" },
+    ],
+  },
+  {
     name: "a file holding a secret with mode 0644",
     files: userRole("notes", "secrets:\n  notes_token: {kind: password, description: Token., length: 24}\n", {
       template: "# notes\ntoken = {{secrets.notes_token}}\n",
@@ -359,7 +373,7 @@ export const INVALID_CASES: InvalidCase[] = [
     files: { "globals.yml": `${GLOBALS}memcached_port: 3306\n` },
     problems: [
       // Blamed where the user set the port, with the other side second.
-      { file: "globals.yml", line: 3, column: 17, path: "memcached_port", message: "port 3306 of memcached/memcached is also bound by mariadb/mariadb on host n1 (<lading>/roles/mariadb/role.yaml:85)" },
+      { file: "globals.yml", line: 3, column: 17, path: "memcached_port", message: "port 3306 of memcached/memcached is also bound by mariadb/mariadb on host n1 (<lading>/roles/mariadb/role.yaml:87)" },
     ],
   },
   {
@@ -428,7 +442,7 @@ export const INVALID_CASES: InvalidCase[] = [
     name: "passwords.yml: a secret shorter than 8 characters",
     passwords: (fake) => fake.replace(/^rabbitmq_password: .*$/m, 'rabbitmq_password: "short"'),
     problems: [
-      { file: "passwords.yml", line: 5, column: 20, path: "rabbitmq_password", message: "shorter than 8 characters; blank it and run lading genpwd, or set a longer value" },
+      { file: "passwords.yml", line: 11, column: 20, path: "rabbitmq_password", message: "shorter than 8 characters; blank it and run lading genpwd, or set a longer value" },
     ],
   },
 

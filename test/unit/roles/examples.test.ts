@@ -6,16 +6,20 @@ import { readYaml } from "../../../src/model/source.js";
 import { packageRoot } from "../../../src/paths.js";
 import { loadGlobalParameters, loadShippedRoles } from "./role-fixture.js";
 
-const roles = loadShippedRoles();
-const declaredSecrets = roles.flatMap((r) => Object.keys(r.role.secrets ?? {})).sort();
+const shipped = loadShippedRoles();
 const declaredParameters = new Set([
   ...Object.keys(loadGlobalParameters()),
-  ...roles.flatMap((r) => Object.keys(r.role.parameters ?? {})),
+  ...shipped.flatMap((r) => Object.keys(r.role.parameters ?? {})),
+  ...shipped.map((r) => `enable_${r.role.name.replace(/-/g, "_")}`),
 ]);
-const roleGroups = new Set(roles.flatMap((r) => r.role.groups));
 
-for (const example of ["lab", "all-in-one"]) {
+for (const example of ["lab", "all-in-one", "openstack"]) {
   const dir = join(packageRoot, "examples", example);
+  // The roles the example deploys: enable_<role> in its globals.yml, else the role's enabledByDefault.
+  const globals = (readYaml(join(dir, "globals.yml")).value() ?? {}) as Record<string, unknown>;
+  const roles = shipped.filter((r) => (globals[`enable_${r.role.name.replace(/-/g, "_")}`] ?? r.role.enabledByDefault ?? true) === true);
+  const declaredSecrets = roles.flatMap((r) => Object.keys(r.role.secrets ?? {})).sort();
+  const roleGroups = new Set(roles.flatMap((r) => r.role.groups));
 
   describe(`examples/${example}`, () => {
     it("passwords.yml lists every declared secret, blank", () => {
@@ -50,7 +54,7 @@ for (const example of ["lab", "all-in-one"]) {
 describe("examples/lab/config overrides", () => {
   it("override only files that a role renders, in the role's config folder", () => {
     const override = join(packageRoot, "examples", "lab", "config", "mariadb", "galera.cnf");
-    const mariadb = roles.find((r) => r.role.name === "mariadb")!;
+    const mariadb = shipped.find((r) => r.role.name === "mariadb")!;
     assert.ok((mariadb.role.files ?? []).some((f) => f.dest === "galera.cnf" && f.format === "ini"));
     assert.match(readFileSync(override, "utf8"), /^\[mysqld\]$/m);
   });

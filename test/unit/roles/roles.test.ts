@@ -15,11 +15,11 @@ import { checkTemplate, contextShape, stringsIn } from "./template-names.js";
 const roles = loadShippedRoles();
 const globals = loadGlobalParameters();
 
-/** examples/lab (3 hosts, VIP 10.98.0.100) rendered by the real renderer with fake secrets. */
+/** examples/openstack (examples/lab plus keystone: 3 hosts, VIP 10.98.0.100) rendered by the real renderer with fake secrets. */
 let labState: DesiredState | undefined;
 function renderedLab(): DesiredState {
   if (!labState) {
-    const dir = copyDeployment(join(packageRoot, "examples", "lab"));
+    const dir = copyDeployment(join(packageRoot, "examples", "openstack"));
     try {
       writeFakePasswords(dir);
       labState = renderProject(loadProject({ dir }));
@@ -37,10 +37,10 @@ function rendered(service: string, host = "lab2"): Map<string, string> {
 }
 
 describe("shipped roles", () => {
-  it("ships the six services of the contract", () => {
+  it("ships the six services of the contract, and keystone", () => {
     assert.deepEqual(
       roles.map((r) => r.role.name).sort(),
-      ["haproxy", "keepalived", "mariadb", "memcached", "rabbitmq", "webapp"],
+      ["haproxy", "keepalived", "keystone", "mariadb", "memcached", "rabbitmq", "webapp"],
     );
   });
 
@@ -48,7 +48,7 @@ describe("shipped roles", () => {
     const roles = loadRoles([builtinRolesDir]);
     let n = 0;
     for (const role of roles.roles) {
-      assert.equal(role.templates.size, new Set((role.def.files ?? []).map((f) => f.template)).size, role.def.name);
+      assert.equal(role.templates.size, new Set([...(role.def.files ?? []), ...(role.def.operatorFiles ?? [])].map((f) => f.template)).size, role.def.name);
       for (const t of role.templates.values()) {
         assert.equal(typeof t.compiled.renderParts, "function", t.file);
         n++;
@@ -96,7 +96,7 @@ describe("shipped roles", () => {
       });
 
       it("uses exactly the templates it ships", () => {
-        const referenced = (r.role.files ?? []).map((f) => f.template).sort();
+        const referenced = [...(r.role.files ?? []), ...(r.role.operatorFiles ?? [])].map((f) => f.template).sort();
         const dir = join(r.dir, "templates");
         const shipped = existsSync(dir) ? readdirSync(dir).sort() : [];
         assert.deepEqual(shipped, referenced);
@@ -116,7 +116,7 @@ describe("shipped roles", () => {
 
       it("templates are logic-less and read only declared names", () => {
         const shape = contextShape(r, roles, globals);
-        const problems = (r.role.files ?? []).flatMap((f) =>
+        const problems = [...(r.role.files ?? []), ...(r.role.operatorFiles ?? [])].flatMap((f) =>
           checkTemplate(readFileSync(join(r.dir, "templates", f.template), "utf8"), shape).map((p) => `${f.template} ${p}`),
         );
         assert.deepEqual(problems, []);
@@ -157,7 +157,8 @@ describe("shipped roles", () => {
       it("renders strictly on every lab host with the declared defaults", () => {
         for (const host of ["lab1", "lab2", "lab3"]) {
           const svc = renderedLab().hosts.get(host)!.services.find((s) => s.name === r.role.name)!;
-          assert.equal(svc.files.length, (r.role.files ?? []).length);
+          // A file with `when` renders where its boolean is on: off by default (haproxy.pem, tls_external).
+          assert.equal(svc.files.length, (r.role.files ?? []).filter((f) => f.when === undefined).length);
           for (const f of svc.files) assert.ok(f.content.length > 0);
           for (const c of svc.containers) assert.match(c.image, /^lading\/[a-z]+:1\.\d$/);
         }

@@ -22,12 +22,15 @@ const hostItem = object({ name: value, address: value, index: value, first: bool
 const loadbalancerService = object({
   name: value,
   mode: value,
+  http: boolean,
   port: value,
   backendPort: value,
   balance: value,
   activeBackup: boolean,
   check: object({ http: boolean, mysql: boolean, httpPath: value, mysqlUser: value, inter: value, rise: value, fall: value }),
   timeouts: object({ client: value, server: value }),
+  tls: boolean,
+  tlsRedirect: boolean,
   backends: list(object({ name: value, address: value, port: value, backup: boolean })),
 });
 
@@ -50,7 +53,7 @@ export function contextShape(role: LoadedRole, roles: LoadedRole[], globals: Par
   for (const [name, spec] of Object.entries(role.role.computed ?? {})) {
     if (!spec) continue;
     fields[name] =
-      spec.kind === "hosts" ? list(hostItem) : spec.kind === "loadbalancerServices" ? list(loadbalancerService) : value;
+      spec.kind === "hosts" ? list(hostItem) : spec.kind === "loadbalancerServices" ? list(loadbalancerService) : spec.kind === "tlsCertificate" ? object({ bundle: value }) : value;
   }
   return object(fields);
 }

@@ -214,6 +214,19 @@ describe("passwords.yml", () => {
       ]);
     });
 
+    it("refuses a malformed Fernet key, naming it and its line, never its value", () => {
+      const declared: DeclaredSecrets = new Map([["token_key", { kind: "fernet_key", description: "Fernet token key", role: "keystone" }]]);
+      generatePasswordsFile(file, declared);
+      const good = readPasswords(file, declared).get("token_key");
+      assert.match(String(good), /^[A-Za-z0-9_-]{43}=$/, "genpwd makes a Fernet key");
+      const text = readFileSync(file, "utf8").replace(/^token_key: .*$/m, "token_key: notAFernetKeyAtAll");
+      writeFile(file, text);
+      const problems = problemsOf(() => readPasswords(file, declared));
+      assert.deepEqual(problems.map((p) => [p.path, p.line]), [["token_key", text.split("\n").findIndex((l) => l.startsWith("token_key:")) + 1]]);
+      assert.match(problems[0]!.message, /^must be a Fernet key: 32 bytes in url-safe base64/);
+      assert.doesNotMatch(JSON.stringify(problems), /notAFernetKeyAtAll/);
+    });
+
     it("refuses a password with a newline or another control character, naming it and its line", () => {
       generatePasswordsFile(file, declared);
       const text = readFileSync(file, "utf8").replace(/^rabbitmq_password: .*$/m, 'rabbitmq_password: "first line\\nsecond line $(touch /tmp/x)"');

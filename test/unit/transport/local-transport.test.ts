@@ -123,6 +123,17 @@ describe("local transport", function () {
     assert.deepEqual(readdirSync(join(dir, "many")).sort(), ["a.conf", "deep", "empty", "run.sh"]);
   });
 
+  it("creates missing directories 0755 even after a 0600 file (the service's user must reach the files in them)", async () => {
+    const transport = new LocalTransport({ host: "aio", become: false });
+    const d = join(dir, "dirs");
+    await transport.putFiles([
+      { path: join(d, "secret"), content: "s\n", opts: { mode: "0600" } },
+      { path: join(d, "keys", "0"), content: "k\n", opts: { mode: "0600" } },
+    ]);
+    assert.equal((statSync(join(d, "keys")).mode & 0o777).toString(8), "755");
+    assert.equal((statSync(join(d, "keys", "0")).mode & 0o777).toString(8), "600");
+  });
+
   it("several files: a cut-off stream leaves the files before in place, the cut one unchanged, no temporary file", async () => {
     const transport = new LocalTransport({ host: "aio", become: false });
     const d = join(dir, "cut");

@@ -1,0 +1,210 @@
+// Keystone on the shared deployment: the keystone group added to its inventory, deployed, then used with the
+// real OpenStack client (Debian's python3-openstackclient) through the VIP. Its jobs (db_sync, bootstrap) run
+// once; a rolling reconfigure under a token loop fails no request; a failing job halts before the service
+// starts. `after` destroys keystone and puts the inventory and passwords back, for the other e2e files.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { ensureDeployed, lading, LAB_HOSTS, onHost, setGlobal, VIP, type Deployment } from "./deployment-fixture.js";
+
+interface JsonEvent {
+  type: string;
+  kind?: string;
+  host?: string;
+  service?: string;
+  target?: string;
+  status?: string;
+  reason?: string;
+  path?: string;
+}
+
+function events(stdout: string): JsonEvent[] {
+  return stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+}
+
+const jobSteps = (evs: JsonEvent[]): JsonEvent[] => evs.filter((e) => e.type === "step" && e.kind === "job" && e.status === "ok");
+
+/** The real client, with the clouds.yaml lading wrote; never through a shell. */
+function openstack(d: Deployment, args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("openstack", ["--os-cloud", "lading", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, OS_CLIENT_CONFIG_FILE: join(d.dir, "clouds.yaml") },
+    timeout: 60_000,
+  });
+  return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("keystone: a real OpenStack service behind HAProxy", function () {
+  this.timeout(900_000);
+  let d: Deployment;
+  let inventoryBefore: string;
+  let passwordsBefore: string;
+  let firstDeploy: JsonEvent[];
+  const keystoneUrl = `http://${VIP}:5000/v3`;
+  const override = (): string => join(d.dir, "config", "keystone", "database.conf");
+
+  before(async () => {
+    d = await ensureDeployed();
+    inventoryBefore = readFileSync(join(d.dir, "inventory.yml"), "utf8");
+    passwordsBefore = readFileSync(join(d.dir, "passwords.yml"), "utf8");
+    writeFileSync(join(d.dir, "inventory.yml"), `${inventoryBefore.trimEnd()}\n  keystone:\n    children: [control]\n`);
+    setGlobal(d, "enable_keystone", "true");
+    const gen = await lading(["genpwd", "-d", d.dir]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const plan = await lading(["plan", "-d", d.dir, "--no-diff"]);
+    assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+    // The plan shows the jobs, on one host, before the container.
+    assert.match(plan.stdout, /job +db_sync: keystone-manage .*db_sync +# job db_sync: never ran/);
+    assert.match(plan.stdout, /job +bootstrap: lading-keystone-bootstrap \/etc\/keystone\/admin-password .*bootstrap --bootstrap-username admin/);
+    assert.equal(plan.stdout.match(/^ +job +db_sync:/gm)?.length, 1, "db_sync planned on one host");
+    const r = await lading(["deploy", "-d", d.dir, "--json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    firstDeploy = events(r.stdout);
+  });
+
+  after(async () => {
+    if (!d) return;
+    rmSync(override(), { force: true });
+    const destroy = await lading(["destroy", "-d", d.dir, "--service", "keystone", "--yes"]);
+    writeFileSync(join(d.dir, "inventory.yml"), inventoryBefore);
+    writeFileSync(join(d.dir, "passwords.yml"), passwordsBefore, { mode: 0o600 });
+    const globals = join(d.dir, "globals.yml");
+    writeFileSync(globals, readFileSync(globals, "utf8").split("\n").filter((l) => !l.startsWith("keystone_token_expiration:") && !l.startsWith("enable_keystone:")).join("\n"));
+    rmSync(join(d.dir, "clouds.yaml"), { force: true });
+    rmSync(join(d.dir, "admin-openrc.sh"), { force: true });
+    assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
+  });
+
+  it("ran db_sync then bootstrap once, on one host, before any keystone container started", () => {
+    const jobs = jobSteps(firstDeploy);
+    assert.deepEqual(jobs.map((e) => e.target), ["db_sync", "bootstrap"]);
+    assert.equal(new Set(jobs.map((e) => e.host)).size, 1);
+    const lastJob = firstDeploy.lastIndexOf(jobs[1]!);
+    const creates = firstDeploy.map((e, i) => ({ e, i })).filter(({ e }) => e.type === "step" && e.kind === "create" && e.target === "keystone" && e.status === "ok");
+    assert.equal(creates.length, 3);
+    assert.ok(creates.every(({ i }) => i > lastJob), "every keystone container created after the jobs");
+    const ms = (name: string): number => (firstDeploy.find((e) => e.type === "step" && e.kind === "job" && e.target === name && e.status === "ok") as { ms?: number } | undefined)?.ms ?? -1;
+    console.log(`      jobs of the first deploy: db_sync ${ms("db_sync")} ms, bootstrap ${ms("bootstrap")} ms`);
+    const wrote = firstDeploy.filter((e) => e.type === "operator-file").map((e) => e.path);
+    assert.deepEqual(wrote.sort(), [join(d.dir, "admin-openrc.sh"), join(d.dir, "clouds.yaml")]);
+  });
+
+  it("writes clouds.yaml and the key files private, and never prints a secret", async () => {
+    const secrets = parse(readFileSync(join(d.dir, "passwords.yml"), "utf8")) as Record<string, string>;
+    for (const f of ["clouds.yaml", "admin-openrc.sh"]) assert.equal(statSync(join(d.dir, f)).mode & 0o777, 0o600, f);
+    assert.ok(readFileSync(join(d.dir, "clouds.yaml"), "utf8").includes(secrets.keystone_admin_password!));
+    for (const h of LAB_HOSTS) {
+      const stat = await onHost(d, h, "stat -c '%n %a %u:%g' /etc/lading/keystone/fernet-keys/0 /etc/lading/keystone/fernet-keys/1 /etc/lading/keystone/credential-keys/0 /etc/lading/keystone/admin-password /etc/lading/keystone/database.conf");
+      for (const line of stat.trim().split("\n")) assert.match(line, / 600 42425:42425$/, `${h}: ${line}`);
+      const key = await onHost(d, h, "cat /etc/lading/keystone/fernet-keys/1");
+      assert.equal(key.trim(), secrets.keystone_fernet_key_1);
+      // The container reads them as the keystone user; nothing of the secrets is in its environment or argv.
+      const inspect = await onHost(d, h, "docker inspect keystone --format '{{json .Config.Env}} {{json .Config.Cmd}} {{json .Args}}'");
+      for (const k of ["keystone_admin_password", "keystone_database_password", "keystone_fernet_key_1"]) assert.ok(!inspect.includes(secrets[k]!), `${h}: ${k} in the container's env or argv`);
+    }
+    const out = JSON.stringify(firstDeploy);
+    for (const k of ["keystone_admin_password", "keystone_database_password", "keystone_fernet_key_0", "keystone_credential_key_1"]) assert.ok(!out.includes(secrets[k]!), `${k} printed`);
+  });
+
+  it("serves the real client through the VIP: token issue, project and user create, endpoint and catalog list", () => {
+    const token = openstack(d, ["token", "issue", "-f", "value", "-c", "id"]);
+    assert.equal(token.code, 0, token.stderr);
+    assert.match(token.stdout.trim(), /^gAAAA/, "a fernet token");
+    const suffix = Date.now().toString(36);
+    const project = openstack(d, ["project", "create", "--domain", "default", `e2e-${suffix}`, "-f", "value", "-c", "name"]);
+    assert.equal(project.code, 0, project.stderr);
+    assert.equal(project.stdout.trim(), `e2e-${suffix}`);
+    const user = openstack(d, ["user", "create", "--domain", "default", "--project", `e2e-${suffix}`, `u-${suffix}`]);
+    assert.equal(user.code, 0, user.stderr);
+    const endpoints = openstack(d, ["endpoint", "list", "-f", "json"]);
+    assert.equal(endpoints.code, 0, endpoints.stderr);
+    const list = JSON.parse(endpoints.stdout) as { "Service Type": string; Interface: string; URL: string; Region: string }[];
+    assert.deepEqual(list.filter((e) => e["Service Type"] === "identity").map((e) => e.Interface).sort(), ["admin", "internal", "public"]);
+    assert.ok(list.every((e) => e.URL === keystoneUrl && e.Region === "RegionOne"), endpoints.stdout);
+    const catalog = openstack(d, ["catalog", "list", "-f", "json"]);
+    assert.equal(catalog.code, 0, catalog.stderr);
+    assert.match(catalog.stdout, /"Type": "identity"/);
+  });
+
+  it("a re-run of deploy runs no job again and changes nothing", async () => {
+    const r = await lading(["deploy", "-d", d.dir, "--json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const evs = events(r.stdout);
+    assert.deepEqual(jobSteps(evs), []);
+    assert.deepEqual(evs.filter((e) => e.type === "step" && e.service === "keystone"), []);
+  });
+
+  it("a rolling reconfigure (token lifetime) under a token loop through the VIP fails no request, and runs no job", async () => {
+    const secrets = parse(readFileSync(join(d.dir, "passwords.yml"), "utf8")) as Record<string, string>;
+    const auth = { auth: { identity: { methods: ["password"], password: { user: { name: "admin", domain: { name: "Default" }, password: secrets.keystone_admin_password } } }, scope: { project: { name: "admin", domain: { name: "Default" } } } } };
+    let running = true;
+    let ok = 0;
+    const failures: string[] = [];
+    const loop = (async () => {
+      while (running) {
+        try {
+          const issued = await fetch(`${keystoneUrl}/auth/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(auth), signal: AbortSignal.timeout(10_000) });
+          await issued.text();
+          const token = issued.headers.get("x-subject-token");
+          if (issued.status !== 201 || !token) throw new Error(`issue: ${issued.status}`);
+          const check = await fetch(`${keystoneUrl}/auth/tokens`, { headers: { "x-auth-token": token, "x-subject-token": token }, signal: AbortSignal.timeout(10_000) });
+          await check.text();
+          if (check.status !== 200) throw new Error(`validate: ${check.status}`);
+          ok++;
+        } catch (err) {
+          // fetch's own message is "fetch failed": the socket error is its cause.
+          const cause = err instanceof Error && err.cause instanceof Error ? ` (${(err.cause as { code?: string }).code ?? ""} ${err.cause.message})` : "";
+          failures.push(`${new Date().toISOString()} ${err instanceof Error ? err.message : String(err)}${cause}`);
+        }
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      setGlobal(d, "keystone_token_expiration", "7200");
+      const r = await lading(["reconfigure", "-d", d.dir, "--json"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      await new Promise((res) => setTimeout(res, 2000));
+      const evs = events(r.stdout);
+      // When each host left and rejoined HAProxy's rotation, to set beside a failed request's time.
+      for (const e of evs.filter((x) => x.service === "keystone" && ((x.type === "step" && x.kind !== "write") || x.type === "gate" || x.type === "warning"))) {
+        if (e.status !== "start" && e.status !== "waiting") console.log(`      ${(e as { time?: string }).time} ${e.host} ${e.type} ${e.kind ?? ""} ${e.status ?? ""} ${e.reason ?? (e as { message?: string }).message ?? ""}`);
+      }
+      assert.deepEqual(jobSteps(evs), [], "db_sync and bootstrap do not run again");
+      const restarts = evs.filter((e) => e.type === "step" && e.service === "keystone" && e.kind === "restart" && e.status === "ok").map((e) => e.host);
+      assert.deepEqual([...restarts].sort(), LAB_HOSTS);
+      const batches = evs.filter((e) => e.type === "batch" && e.service === "keystone");
+      assert.equal(batches.length, 3, "one host at a time");
+    } finally {
+      running = false;
+      await loop;
+    }
+    console.log(`      token issue+validate through the VIP during the reconfigure: ${ok} ok, ${failures.length} failed`);
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 20, `${ok} tokens`);
+    for (const h of LAB_HOSTS) assert.match(await onHost(d, h, "cat /etc/lading/keystone/keystone.conf"), /^expiration = 7200$/m);
+  });
+
+  it("destroy --service keystone leaves nothing of it; then a job that exits non-zero halts the deploy with its output, before the service starts", async () => {
+    const destroy = await lading(["destroy", "-d", d.dir, "--service", "keystone", "--yes"]);
+    assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
+    for (const h of LAB_HOSTS) {
+      const left = await onHost(d, h, "docker ps -aq --filter name=^keystone$; ls -d /etc/lading/keystone 2>/dev/null; grep -l 'listen keystone' /etc/lading/haproxy/haproxy.cfg; grep -rl 'job/keystone/' /etc/lading --include=*.json; true");
+      assert.equal(left.trim(), "", `${h}: keystone left behind`);
+    }
+    const db = await onHost(d, "lab1", "docker exec mariadb mysql -N -B -e \"SHOW DATABASES LIKE 'keystone'; SELECT User FROM mysql.user WHERE User = 'keystone'\"");
+    assert.equal(db.trim(), "", "keystone's database and user dropped");
+    mkdirSync(join(d.dir, "config", "keystone"), { recursive: true });
+    // An operator override that points the database at a closed port: db_sync cannot connect.
+    writeFileSync(override(), "[database]\nconnection = mysql+pymysql://keystone:wrong@127.0.0.1:9/keystone\nmax_retries = 0\n");
+    const r = await lading(["deploy", "-d", d.dir, "-s", "keystone"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /HALTED at keystone on lab\d: .*job db_sync failed \(exit [1-9]\d*\)/);
+    assert.match(r.stdout, /--- last output of keystone-manage .*db_sync ---/);
+    assert.match(r.stdout, /Can't connect to MySQL server|OperationalError|Connection refused/);
+    for (const h of LAB_HOSTS) assert.equal((await onHost(d, h, "docker ps -aq --filter name=^keystone$ | wc -l")).trim(), "0", `${h}: no keystone container`);
+    rmSync(override());
+    assert.ok(!existsSync(override()));
+  });
+});
