@@ -16,6 +16,8 @@ export type RunEvent =
   | { type: "certificate-expiring"; host: string; file: string; subject: string; expires: string; daysLeft: number; warningDays: number }
   /** A file for the operator written into the deployment folder (role.yaml operatorFiles). */
   | { type: "operator-file"; service: string; path: string }
+  /** rotate-keys: a key repository rotated in the passwords file (names and counts, never a key). */
+  | { type: "keys-rotated"; service: string; secret: string; file: string; keys: number }
   /** mariadb-backup: the manifest of the backup taken. */
   | { type: "backup"; id: string; kind: "full" | "incremental"; base?: string; full: string; host: string; time: string; galera: { uuid: string; seqno: number }; fromLsn: number; toLsn: number; bytes: number; sha256: string }
   | { type: "recap"; hosts: HostRecap[]; ms: number; ok: boolean }

@@ -62,6 +62,8 @@ function line(e: RunEvent): string | undefined {
     case "backup":
       // check and mariadb-backup print their own lines for these; the events are for --json.
       return undefined;
+    case "keys-rotated":
+      return `rotated ${e.secret} in ${e.file}: its staged key is the primary now (${e.keys} keys), written to every host next`;
     case "operator-file":
       return `wrote ${e.path} (0600, for the operator: ${e.service})`;
     case "recap":

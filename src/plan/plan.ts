@@ -93,6 +93,7 @@ export function countSteps(plan: Plan): number {
 
 function secretText(v: SecretValue | undefined): string {
   if (v === undefined) return "";
+  if (Array.isArray(v)) return v.join("\n");
   return typeof v === "string" ? v : v.private_key;
 }
 

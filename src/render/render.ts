@@ -10,7 +10,8 @@ import type { OverrideSet } from "./overrides.js";
 import { SecretScanner } from "./secret-scanner.js";
 import { compileTemplate, RenderMemo, TemplateError, type CompiledTemplate } from "./template.js";
 
-export type SecretValue = string | { private_key: string; public_key: string };
+export type { SecretValue } from "../secrets/secret-value.js";
+import type { SecretValue } from "../secrets/secret-value.js";
 
 export interface RenderInput {
   roles: RoleSet;
@@ -40,6 +41,7 @@ export function secretStrings(secrets: Record<string, SecretValue>): string[] {
   const out: string[] = [];
   for (const v of Object.values(secrets)) {
     if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) out.push(...v);
     else out.push(v.private_key, v.public_key);
   }
   return out.filter((s) => s.length >= 6);
@@ -228,6 +230,8 @@ class Renderer {
       files.push({ service: role.def.name, path, content, mode, owner: f.owner ?? "root", restarts: f.restarts ?? allContainers, template: f.template, ...(hotReload ? { hotReload } : {}) });
     });
 
+    files.push(...this.renderKeyRepositories(role, host.name, service.configDir));
+
     const containers = Object.entries(role.def.containers ?? {}).map(([name, c]) => this.renderContainer(role, name, c, ctx, host.name, service.configDir));
     const db = role.def.database;
     const mq = role.def.messaging;
@@ -316,6 +320,31 @@ class Renderer {
     };
   }
 
+  /**
+   * The role's key repositories as files: <dest>/0 the staged key ... <dest>/N-1 the primary, one key each, mode
+   * 0600. A key changes no container unless the entry says so (Keystone reads its keys at each use).
+   */
+  private renderKeyRepositories(role: LoadedRole, host: string, configDir: string): DesiredFile[] {
+    return (role.def.keyRepositories ?? []).flatMap((r, i) => {
+      const declared = role.def.secrets?.[r.secret];
+      if (declared?.kind !== "key_repository") {
+        this.report(role.source.problem(["keyRepositories", i, "secret"], declared ? `"${r.secret}" is a secret of kind ${declared.kind}, not key_repository` : `no secret "${r.secret}" in this role's secrets`), host);
+        return [];
+      }
+      const keys = this.input.secrets[r.secret];
+      if (!Array.isArray(keys)) return [];
+      return keys.map((key, n) => ({
+        service: role.def.name,
+        path: `${configDir}/${r.dest}/${n}`,
+        content: key,
+        mode: "0600",
+        owner: r.owner ?? "root",
+        restarts: r.restarts ?? [],
+        template: `${r.secret}[${n}]`,
+      }));
+    });
+  }
+
   /** The role's jobs for this host: each with its container, its rendered command and the paths of its input files. */
   private renderJobs(role: LoadedRole, ctx: Record<string, unknown>, host: string, containers: DesiredContainer[], files: DesiredFile[], configDir: string): DesiredJob[] {
     return (role.def.jobs ?? []).flatMap((j, i) => {
@@ -329,7 +358,14 @@ class Renderer {
         this.report(role.source.problem(["jobs", i, "command"], "holds a secret: a job reads secrets from its mounted config files, never from its command line"));
         return [];
       }
-      const inputs = j.inputs === undefined ? files.map((f) => f.path) : j.inputs.map((d) => (isAbsolute(d) ? d : `${configDir}/${d}`));
+      const inputs =
+        j.inputs === undefined
+          ? files.map((f) => f.path)
+          : j.inputs.flatMap((d) => {
+              const path = isAbsolute(d) ? d : `${configDir}/${d}`;
+              // A directory (a key repository): every file of the role under it.
+              return d.endsWith("/") ? files.filter((f) => f.path.startsWith(path)).map((f) => f.path) : [path];
+            });
       return [{ name: j.name, container, command, inputs, timeout: j.timeout ?? "10m" }];
     });
   }

@@ -14,7 +14,8 @@ export function checkPasswordsText(file: string, text: string, declared: Declare
     for (const [name, value] of passwordEntries(source)) {
       const secret = declared.get(name);
       if (secret && !isBlankSecret(value) && !hasShapeOfKind(value as SecretValue, secret.kind)) {
-        problems.push(source.problem([name], `must be ${describeShape(secret.kind)}`));
+        const bad = secret.kind === "key_repository" && Array.isArray(value) ? badRepositoryKey(value) : undefined;
+        problems.push(bad ? source.problem([name, bad.index], bad.message) : source.problem([name], `must be ${describeShape(secret.kind)}`));
       } else if (secret && typeof value === "string" && /[\0-\x1f\x7f]/.test(value)) {
         // One line: rabbitmqctl and mysql read a password as a line of stdin, and a newline would cut it.
         problems.push(source.problem([name], `contains a control character (newline, tab, ...): a ${secret.kind} is one line of printable characters`));
@@ -25,10 +26,20 @@ export function checkPasswordsText(file: string, text: string, declared: Declare
   return source;
 }
 
+/** The first key of a key repository that is not a Fernet key or repeats another, located by its index. */
+function badRepositoryKey(keys: unknown[]): { index: number; message: string } | undefined {
+  for (const [i, k] of keys.entries()) {
+    if (!hasShapeOfKind(k as string, "fernet_key")) return { index: i, message: `key ${i} must be ${describeShape("fernet_key")}` };
+    const first = keys.indexOf(k);
+    if (first !== i) return { index: i, message: `key ${i} is the same as key ${first}: every key of a repository must differ (blank the secret and run lading genpwd)` };
+  }
+  return undefined;
+}
+
 // ajv says "must be null, string or object" of a value such as `12345678`; say what to write instead.
 function explainTypeProblem(p: Problem): Problem {
-  return p.message.startsWith("must be null, string or object")
-    ? { ...p, message: "must be a string (quote it), a key pair {private_key, public_key}, or blank" }
+  return p.message.startsWith("must be null, string, object or array")
+    ? { ...p, message: "must be a string (quote it), a key pair {private_key, public_key}, a list of keys, or blank" }
     : p;
 }
 

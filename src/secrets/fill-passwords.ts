@@ -91,7 +91,7 @@ export function fillPasswords(current: { file: string; text?: string }, declared
 }
 
 /** Sets `name` in place (keeping the comments around it), or appends it with a comment saying what it is. */
-function setSecret(doc: Document, map: YAMLMap, name: string, value: SecretValue, about: string): void {
+export function setSecret(doc: Document, map: YAMLMap, name: string, value: SecretValue, about: string): void {
   const node = doc.createNode(value) as Node;
   const pair = map.items.find((p): p is Pair<unknown, unknown> => isScalar(p.key) && p.key.value === name);
   if (pair) {

@@ -5,7 +5,7 @@ import type { SecretValue } from "./secret-value.js";
 import { generateSshKeyPair } from "./ssh-key-pair.js";
 
 /** The part of a role's secret declaration that says how to generate it. */
-export type SecretRecipe = Pick<Secret, "kind" | "length">;
+export type SecretRecipe = Pick<Secret, "kind" | "length" | "keys">;
 
 // Letters and digits only: such a password needs no quoting in INI, YAML, SQL, URLs or shell.
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -26,8 +26,9 @@ export function generateSecret(recipe: SecretRecipe): SecretValue {
     case "uuid":
       return randomUUID();
     case "fernet_key":
-      // What Python's Fernet.generate_key() makes: 32 random bytes, url-safe base64 WITH padding (44 chars).
-      return randomBytes(32).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+      return generateFernetKey();
+    case "key_repository":
+      return Array.from({ length: recipe.keys ?? DEFAULT_REPOSITORY_KEYS }, generateFernetKey);
     case "ssh_key":
       return generateSshKeyPair();
     default: {
@@ -35,6 +36,14 @@ export function generateSecret(recipe: SecretRecipe): SecretValue {
       throw new Error(`unknown secret kind ${String(unknown)}`);
     }
   }
+}
+
+/** Keys of a key_repository when its declaration says none: staged, one secondary, primary. */
+export const DEFAULT_REPOSITORY_KEYS = 3;
+
+/** What Python's Fernet.generate_key() makes: 32 random bytes, url-safe base64 WITH padding (44 chars). */
+export function generateFernetKey(): string {
+  return randomBytes(32).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 function lengthOf(recipe: SecretRecipe, fallback: number): number {

@@ -7,7 +7,8 @@ import { readTextFile } from "../model/read-text.js";
 import type { YamlSource } from "../model/source.js";
 import { checkPasswordsText, passwordEntries } from "./check-passwords.js";
 import { isBlankSecret, type DeclaredSecrets } from "./declared-secrets.js";
-import { fillPasswords, type FillResult } from "./fill-passwords.js";
+import { fillPasswords, setSecret, type FillResult } from "./fill-passwords.js";
+import { isMap, type YAMLMap } from "yaml";
 import { formatMode, isLooserThanPrivate, PRIVATE_MODE, writePrivateFileAtomically } from "./write-private-file.js";
 
 /**
@@ -141,4 +142,27 @@ export async function encryptPasswordsFile(plain: string, keyFile: string): Prom
   }
   rmSync(plain);
   return { encrypted, recipients };
+}
+
+/**
+ * Sets declared secrets to new values in a passwords file (rotate-keys), keeping its comments and order; an
+ * encrypted file is decrypted in memory with `keyFile` and encrypted again to its recipients. Written atomically,
+ * mode 0600: a failure leaves the file as it was.
+ */
+export async function setPasswordValues(file: string, declared: DeclaredSecrets, values: ReadonlyMap<string, SecretValue>, keyFile?: string): Promise<void> {
+  const target = resolveExisting(file) ?? file;
+  const encrypted = isEncryptedPath(file);
+  if (encrypted && !keyFile) throw new InputError([{ file, message: "encrypted with age: its key is needed to write it" }]);
+  const text = encrypted ? await decryptFile(target, keyFile!) : readTextFile(target);
+  const source = checkPasswordsText(file, text, declared);
+  if (!isMap(source.doc.contents)) throw new InputError([{ file, message: "holds no secrets" }]);
+  const map = source.doc.contents as unknown as YAMLMap;
+  for (const [name, value] of values) {
+    const secret = declared.get(name);
+    if (!secret) throw new Error(`secret ${name} is not declared`);
+    setSecret(source.doc, map, name, value, `${secret.role}: ${secret.description}`);
+  }
+  const out = source.doc.toString({ lineWidth: 0 });
+  checkPasswordsText(file, out, declared);
+  writePrivateFileAtomically(target, encrypted ? await encryptText(out, await recipientsFor(target, keyFile!)) : out);
 }

@@ -67,6 +67,7 @@ export class Redactor {
  */
 function formsOf(secret: SecretValue): string[] {
   if (typeof secret === "string") return encodingsOf(secret);
+  if (Array.isArray(secret)) return secret.flatMap(encodingsOf);
   const lines = secret.private_key.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
   const blob = secret.public_key.split(/\s+/)[1] ?? "";
   return [secret.private_key, secret.private_key.trimEnd(), secret.public_key, blob, ...lines].flatMap(encodingsOf);

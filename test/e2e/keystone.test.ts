@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { ensureDeployed, lading, LAB_HOSTS, onHost, setGlobal, VIP, type Deployment } from "./deployment-fixture.js";
+import { ensureDeployed, lading, LAB_ADDRESSES, LAB_HOSTS, onHost, setGlobal, VIP, type Deployment } from "./deployment-fixture.js";
 
 interface JsonEvent {
   type: string;
@@ -44,6 +44,25 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
   let firstDeploy: JsonEvent[];
   const keystoneUrl = `http://${VIP}:5000/v3`;
   const override = (): string => join(d.dir, "config", "keystone", "database.conf");
+  /** A key repository's files on a host, in index order. */
+  const keysOn = async (host: string, repo: string): Promise<string[]> =>
+    (await onHost(d, host, `for f in /etc/lading/keystone/${repo}/*; do cat "$f"; echo; done`)).split("\n").filter(Boolean);
+  const adminAuth = (): string => {
+    const secrets = parse(readFileSync(join(d.dir, "passwords.yml"), "utf8")) as Record<string, string>;
+    return JSON.stringify({ auth: { identity: { methods: ["password"], password: { user: { name: "admin", domain: { name: "Default" }, password: secrets.keystone_admin_password } } }, scope: { project: { name: "admin", domain: { name: "Default" } } } } });
+  };
+  const issueToken = async (): Promise<string> => {
+    const r = await fetch(`${keystoneUrl}/auth/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: adminAuth(), signal: AbortSignal.timeout(10_000) });
+    await r.text();
+    assert.equal(r.status, 201);
+    return r.headers.get("x-subject-token")!;
+  };
+  /** The status of validating `token` on one host's own Keystone (not through the VIP). */
+  const validateOn = async (host: string, token: string): Promise<number> => {
+    const r = await fetch(`http://${LAB_ADDRESSES[host]}:5000/v3/auth/tokens`, { headers: { "x-auth-token": token, "x-subject-token": token }, signal: AbortSignal.timeout(10_000) });
+    await r.text();
+    return r.status;
+  };
 
   before(async () => {
     d = await ensureDeployed();
@@ -77,11 +96,11 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
     assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
   });
 
-  it("ran db_sync then bootstrap once, on one host, before any keystone container started", () => {
+  it("ran db_sync, bootstrap and credential_migrate once, on one host, before any keystone container started", () => {
     const jobs = jobSteps(firstDeploy);
-    assert.deepEqual(jobs.map((e) => e.target), ["db_sync", "bootstrap"]);
+    assert.deepEqual(jobs.map((e) => e.target), ["db_sync", "bootstrap", "credential_migrate"]);
     assert.equal(new Set(jobs.map((e) => e.host)).size, 1);
-    const lastJob = firstDeploy.lastIndexOf(jobs[1]!);
+    const lastJob = firstDeploy.lastIndexOf(jobs.at(-1)!);
     const creates = firstDeploy.map((e, i) => ({ e, i })).filter(({ e }) => e.type === "step" && e.kind === "create" && e.target === "keystone" && e.status === "ok");
     assert.equal(creates.length, 3);
     assert.ok(creates.every(({ i }) => i > lastJob), "every keystone container created after the jobs");
@@ -92,20 +111,19 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
   });
 
   it("writes clouds.yaml and the key files private, and never prints a secret", async () => {
-    const secrets = parse(readFileSync(join(d.dir, "passwords.yml"), "utf8")) as Record<string, string>;
+    const secrets = parse(readFileSync(join(d.dir, "passwords.yml"), "utf8")) as Record<string, string> & Record<"keystone_fernet_keys" | "keystone_credential_keys", string[]>;
     for (const f of ["clouds.yaml", "admin-openrc.sh"]) assert.equal(statSync(join(d.dir, f)).mode & 0o777, 0o600, f);
     assert.ok(readFileSync(join(d.dir, "clouds.yaml"), "utf8").includes(secrets.keystone_admin_password!));
     for (const h of LAB_HOSTS) {
-      const stat = await onHost(d, h, "stat -c '%n %a %u:%g' /etc/lading/keystone/fernet-keys/0 /etc/lading/keystone/fernet-keys/1 /etc/lading/keystone/credential-keys/0 /etc/lading/keystone/admin-password /etc/lading/keystone/database.conf");
+      const stat = await onHost(d, h, "stat -c '%n %a %u:%g' /etc/lading/keystone/fernet-keys/0 /etc/lading/keystone/fernet-keys/2 /etc/lading/keystone/credential-keys/0 /etc/lading/keystone/admin-password /etc/lading/keystone/database.conf");
       for (const line of stat.trim().split("\n")) assert.match(line, / 600 42425:42425$/, `${h}: ${line}`);
-      const key = await onHost(d, h, "cat /etc/lading/keystone/fernet-keys/1");
-      assert.equal(key.trim(), secrets.keystone_fernet_key_1);
+      assert.deepEqual(await keysOn(h, "fernet-keys"), secrets.keystone_fernet_keys);
       // The container reads them as the keystone user; nothing of the secrets is in its environment or argv.
       const inspect = await onHost(d, h, "docker inspect keystone --format '{{json .Config.Env}} {{json .Config.Cmd}} {{json .Args}}'");
-      for (const k of ["keystone_admin_password", "keystone_database_password", "keystone_fernet_key_1"]) assert.ok(!inspect.includes(secrets[k]!), `${h}: ${k} in the container's env or argv`);
+      for (const s of [secrets.keystone_admin_password!, secrets.keystone_database_password!, ...secrets.keystone_fernet_keys]) assert.ok(!inspect.includes(s), `${h}: a secret in the container's env or argv`);
     }
     const out = JSON.stringify(firstDeploy);
-    for (const k of ["keystone_admin_password", "keystone_database_password", "keystone_fernet_key_0", "keystone_credential_key_1"]) assert.ok(!out.includes(secrets[k]!), `${k} printed`);
+    for (const s of [secrets.keystone_admin_password!, secrets.keystone_database_password!, ...secrets.keystone_fernet_keys, ...secrets.keystone_credential_keys]) assert.ok(!out.includes(s), "a secret printed");
   });
 
   it("serves the real client through the VIP: token issue, project and user create, endpoint and catalog list", () => {
@@ -184,6 +202,48 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
     assert.deepEqual(failures, []);
     assert.ok(ok > 20, `${ok} tokens`);
     for (const h of LAB_HOSTS) assert.match(await onHost(d, h, "cat /etc/lading/keystone/keystone.conf"), /^expiration = 7200$/m);
+  });
+
+  it("rotate-keys keystone: refused while keystone is not as deployed; then every host gets the new keys, no restart, and a token issued before validates after on every host", async () => {
+    const passwords = join(d.dir, "passwords.yml");
+    const before = parse(readFileSync(passwords, "utf8")) as Record<string, string[]>;
+    const token = await issueToken();
+    for (const h of LAB_HOSTS) assert.equal(await validateOn(h, token), 200, `${h}: the token before the rotation`);
+
+    // A pending change of the service: nothing is rotated, nothing written.
+    const text = readFileSync(passwords, "utf8");
+    setGlobal(d, "keystone_token_expiration", "5400");
+    const refused = await lading(["rotate-keys", "keystone", "-d", d.dir]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /keystone is not as deployed on lab1, lab2, lab3: run lading reconfigure --service keystone first; no key was rotated/);
+    assert.equal(readFileSync(passwords, "utf8"), text);
+    setGlobal(d, "keystone_token_expiration", "7200");
+
+    const started = Date.now();
+    const r = await lading(["rotate-keys", "keystone", "-d", d.dir, "--json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    console.log(`      rotate-keys keystone: ${Date.now() - started} ms`);
+    const evs = events(r.stdout);
+    assert.deepEqual(evs.filter((e) => e.type === "keys-rotated").map((e) => (e as { secret?: string }).secret), ["keystone_fernet_keys", "keystone_credential_keys"]);
+    assert.deepEqual(evs.filter((e) => e.type === "step" && e.service === "keystone" && ["restart", "recreate", "create"].includes(e.kind!)), [], "no keystone container restarted");
+    assert.deepEqual(jobSteps(evs).map((e) => e.target), ["credential_migrate"], "only the job whose inputs are the credential keys ran");
+    for (const s of [...before.keystone_fernet_keys!, ...before.keystone_credential_keys!]) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), "a key printed");
+
+    const after = parse(readFileSync(passwords, "utf8")) as Record<string, string[]>;
+    for (const repo of ["keystone_fernet_keys", "keystone_credential_keys"]) {
+      assert.equal(after[repo]!.at(-1), before[repo]![0], `${repo}: the staged key is the primary`);
+      assert.ok(after[repo]!.includes(before[repo]!.at(-1)!), `${repo}: the old primary is kept`);
+      assert.ok(!before[repo]!.includes(after[repo]![0]!), `${repo}: a new staged key`);
+    }
+    for (const h of LAB_HOSTS) {
+      assert.deepEqual(await keysOn(h, "fernet-keys"), after.keystone_fernet_keys, `${h}: fernet keys`);
+      assert.deepEqual(await keysOn(h, "credential-keys"), after.keystone_credential_keys, `${h}: credential keys`);
+      assert.equal(await validateOn(h, token), 200, `${h}: the token issued before the rotation`);
+    }
+    const fresh = await issueToken();
+    for (const h of LAB_HOSTS) assert.equal(await validateOn(h, fresh), 200, `${h}: a token issued after the rotation`);
+    const plan = await lading(["plan", "-d", d.dir, "--no-diff"]);
+    assert.equal(plan.code, 0, plan.stdout);
   });
 
   it("destroy --service keystone leaves nothing of it; then a job that exits non-zero halts the deploy with its output, before the service starts", async () => {

@@ -142,6 +142,15 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
     commands: [{ term: "genpwd [options]", description: "generate every blank secret of passwords.yml; never changes a set one" }],
   },
   {
+    load: () => import("./rotate-keys.js"),
+    commands: [
+      {
+        term: "rotate-keys [options] <service>",
+        description: "rotate a service's key repositories (Keystone's fernet and credential keys): the staged key becomes the primary on every host, no restart; a token issued before stays valid",
+      },
+    ],
+  },
+  {
     load: () => import("./secrets.js"),
     commands: [{ term: "secrets", description: "passwords.yml encrypted at rest with age: make a key, encrypt the file" }],
   },

@@ -40,12 +40,13 @@ export function declaredSecretsOf(dir: string): DeclaredSecrets {
  * A fixed fake value per secret: deterministic (golden files stay stable), long enough for every check,
  * and plainly not a real secret. Key pairs get a fixed fake pair.
  */
-export function fakeSecretValue(name: string, kind: string, length = 32): string | { private_key: string; public_key: string } {
+export function fakeSecretValue(name: string, kind: string, length = 32, keys = 3): string | string[] | { private_key: string; public_key: string } {
   if (kind === "ssh_key") {
     return { private_key: `FAKE PRIVATE KEY OF ${name}`, public_key: `ssh-ed25519 FAKEPUBLICKEYOF${name.toUpperCase()} lading` };
   }
   // A Fernet key's shape: 43 url-safe base64 characters and its padding.
   if (kind === "fernet_key") return `${`fake${name.replace(/[^A-Za-z0-9]/g, "")}`.repeat(4).slice(0, 43)}=`;
+  if (kind === "key_repository") return Array.from({ length: keys }, (_, i) => `${`fake${i}${name.replace(/[^A-Za-z0-9]/g, "")}`.repeat(4).slice(0, 43)}=`);
   // Of the declared length, as genpwd would make it (keepalived's VRRP password is 8 characters).
   const letters = `fake${name.replace(/[^A-Za-z0-9]/g, "")}`;
   return letters.repeat(Math.ceil(length / letters.length)).slice(0, length);
@@ -55,8 +56,9 @@ export function fakeSecretValue(name: string, kind: string, length = 32): string
 export function writeFakePasswords(dir: string, declared: DeclaredSecrets = declaredSecretsOf(dir), file = join(dir, "passwords.yml")): void {
   const lines = ["# Fake secrets for tests: fixed values, so rendered files are stable."];
   for (const [name, secret] of [...declared].sort(([a], [b]) => a.localeCompare(b))) {
-    const value = fakeSecretValue(name, secret.kind, secret.length);
+    const value = fakeSecretValue(name, secret.kind, secret.length, secret.keys);
     if (typeof value === "string") lines.push(`${name}: ${JSON.stringify(value)}`);
+    else if (Array.isArray(value)) lines.push(`${name}:`, ...value.map((k) => `  - ${JSON.stringify(k)}`));
     else lines.push(`${name}:`, `  private_key: ${JSON.stringify(value.private_key)}`, `  public_key: ${JSON.stringify(value.public_key)}`);
   }
   writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600 });

@@ -442,7 +442,7 @@ export const INVALID_CASES: InvalidCase[] = [
     name: "passwords.yml: a secret shorter than 8 characters",
     passwords: (fake) => fake.replace(/^rabbitmq_password: .*$/m, 'rabbitmq_password: "short"'),
     problems: [
-      { file: "passwords.yml", line: 11, column: 20, path: "rabbitmq_password", message: "shorter than 8 characters; blank it and run lading genpwd, or set a longer value" },
+      { file: "passwords.yml", line: 15, column: 20, path: "rabbitmq_password", message: "shorter than 8 characters; blank it and run lading genpwd, or set a longer value" },
     ],
   },
 

@@ -139,7 +139,7 @@ describe("shipped roles", () => {
 
       it("declares only secrets it uses, and registrations name its own secrets", () => {
         const texts = (r.role.files ?? []).map((f) => readFileSync(join(r.dir, "templates", f.template), "utf8"));
-        const registered = [r.role.database?.passwordSecret, r.role.messaging?.passwordSecret].filter(Boolean);
+        const registered = [r.role.database?.passwordSecret, r.role.messaging?.passwordSecret, ...(r.role.keyRepositories ?? []).map((k) => k.secret)].filter(Boolean);
         const unused = Object.keys(r.role.secrets ?? {}).filter(
           (s) => !registered.includes(s) && !texts.some((t) => t.includes(`secrets.${s}`)),
         );
@@ -158,7 +158,9 @@ describe("shipped roles", () => {
         for (const host of ["lab1", "lab2", "lab3"]) {
           const svc = renderedLab().hosts.get(host)!.services.find((s) => s.name === r.role.name)!;
           // A file with `when` renders where its boolean is on: off by default (haproxy.pem, tls_external).
-          assert.equal(svc.files.length, (r.role.files ?? []).filter((f) => f.when === undefined).length);
+          // A key repository renders one file per key (3 by default).
+          const keyFiles = (r.role.keyRepositories ?? []).length * 3;
+          assert.equal(svc.files.length, (r.role.files ?? []).filter((f) => f.when === undefined).length + keyFiles);
           for (const f of svc.files) assert.ok(f.content.length > 0);
           for (const c of svc.containers) assert.match(c.image, /^lading\/[a-z]+:1\.\d$/);
         }

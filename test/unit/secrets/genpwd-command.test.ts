@@ -39,7 +39,7 @@ describe("lading genpwd (command)", () => {
       assert.deepEqual(
         err.problems.map((p) => [p.file, p.line, p.path, p.message]),
         [
-          [join(dir, "roles/b/role.yaml"), 6, "secrets/weird/kind", 'must be one of "password", "hex", "uuid", "erlang_cookie", "ssh_key", "fernet_key", got the string "pin"'],
+          [join(dir, "roles/b/role.yaml"), 6, "secrets/weird/kind", 'must be one of "password", "hex", "uuid", "erlang_cookie", "ssh_key", "fernet_key", "key_repository", got the string "pin"'],
         ],
       );
     }
@@ -94,7 +94,7 @@ describe("lading genpwd (command)", () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.ok(readFileSync(file, "utf8").startsWith("# Secrets of this deployment"));
 
-    writeFileSync(file, "a: [1]\n");
+    writeFileSync(file, "a: 1\n");
     const bad = await run(["genpwd", "-p", file]);
     assert.equal(bad.code, 3);
     assert.match(bad.err, /passwords\.yml:1:4: a: must be a string \(quote it\)/);

@@ -54,7 +54,7 @@ describe("passwords.yml", () => {
       const values = readPasswords(file, declared);
       const printed = JSON.stringify(report);
       for (const v of values.values()) {
-        for (const s of typeof v === "string" ? [v] : [v.private_key, v.public_key]) assert.ok(!printed.includes(s));
+        for (const s of typeof v === "string" ? [v] : Array.isArray(v) ? v : [v.private_key, v.public_key]) assert.ok(!printed.includes(s));
       }
     });
 
@@ -268,7 +268,7 @@ describe("passwords.yml", () => {
         problems.map((p) => [p.line, p.message]),
         [
           [undefined, `mode 0604 lets others read these secrets: run chmod 600 ${file}`],
-          [1, "must be a string (quote it), a key pair {private_key, public_key}, or blank"],
+          [1, "must be a string (quote it), a key pair {private_key, public_key}, a list of keys, or blank"],
         ],
       );
     });
