@@ -38,12 +38,18 @@ export class ConnectionPool {
 
   /**
    * Opens a connection to every target not yet connected. Unreachable hosts are reported in `failures`,
-   * not thrown, so the caller decides whether the run goes on without them.
+   * not thrown, so the caller decides whether the run goes on without them. `opened` runs for each host as soon
+   * as its connection is up, in the same --forks slot (the facts): hosts connected early do not wait for the
+   * slowest handshake. It must not reject.
    */
-  async openAll(targets: readonly SshTarget[]): Promise<{ transports: Map<string, Transport>; failures: ConnectionFailure[] }> {
+  async openAll(targets: readonly SshTarget[], opened?: (host: string, transport: Transport) => Promise<void>): Promise<{ transports: Map<string, Transport>; failures: ConnectionFailure[] }> {
     const failures: ConnectionFailure[] = [];
     const missing = targets.filter((t) => !this.transports.has(t.name));
-    const results = await forEachHost(missing, this.forks, (target) => connect(target, this.opts, this.jumps, this.handshakes));
+    const results = await forEachHost(missing, this.forks, async (target) => {
+      const transport = await connect(target, this.opts, this.jumps, this.handshakes);
+      if (opened) await opened(target.name, transport);
+      return transport;
+    });
     results.forEach((result, index) => {
       const target = missing[index]!;
       if (result.status === "fulfilled") {
