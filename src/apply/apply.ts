@@ -12,7 +12,7 @@ import type { Emit, HostRecap } from "./events.js";
 import { checkGate, containerOf, deadlineOf, describeGate, GALERA_DRAIN_MS, gateOf, haproxyBackendsUp, waitForGaleraIdle, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { isHostScriptName, shScriptArgv, type HostScriptName } from "../host-scripts/index.js";
-import { clusterInDesired, databaseRegistrationSql, registerMessaging, registrationMember, runSql, type RegistrationCluster } from "./registrations.js";
+import { catalogRequest, clusterInDesired, databaseRegistrationSql, identityInDesired, registerMessaging, registrationMember, runCatalogRequest, runSql, type RegistrationCluster } from "./registrations.js";
 import { describeRefusal, quorumRefusals, type QuorumRefusal } from "./quorum.js";
 import { revertHost } from "./revert.js";
 import { findVipHolder } from "./vip.js";
@@ -175,8 +175,9 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       // Registrations first: the service must find its database and queue user when it starts.
       for (const hp of hostsWith) {
         for (const step of sp(hp.host).steps) {
-          if (step.kind !== "register-database" && step.kind !== "register-messaging") continue;
-          await runStep(hp.host, step, step.kind === "register-database" ? step.name : step.user, () => register(step, input, state));
+          if (step.kind !== "register-database" && step.kind !== "register-messaging" && step.kind !== "register-catalog") continue;
+          const target = step.kind === "register-database" ? step.name : step.kind === "register-messaging" ? step.user : `catalogue ${step.catalog.name}`;
+          await runStep(hp.host, step, target, () => (step.kind === "register-catalog" ? registerCatalog(step, input, state) : register(step, input, state)));
           for (const other of hostsWith) {
             const s = sp(other.host);
             s.steps = s.steps.filter((x) => !(x.kind === step.kind && "stateKey" in x && x.stateKey === step.stateKey));
@@ -607,6 +608,23 @@ async function register(step: Step, input: ApplyInput, state: Map<string, HostSt
   const hs = state.get(target.host) ?? {};
   hs.registrations = { ...(hs.registrations ?? {}), [step.stateKey]: step.stateValue };
   state.set(target.host, hs);
+}
+
+/**
+ * A catalogue entry, registered by the identity service's own command in one of its running containers (the
+ * service may be outside this run: `deploy --service placement` registers in the Keystone already deployed).
+ */
+async function registerCatalog(step: Extract<Step, { kind: "register-catalog" }>, input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
+  const idp = identityInDesired(input.everyService ?? input.desired);
+  if (!idp) throw new HostError("-", `${step.service} has a catalogue entry, but no identity service (a role with identity:, such as keystone) is deployed`);
+  const host = idp.hosts.find((h) => input.transports.has(h) && input.facts.get(h)?.containers.get(idp.identity.container)?.running) ?? idp.hosts.find((h) => input.transports.has(h));
+  if (!host) throw new HostError("-", `no ${idp.service} host is reachable to register ${step.service} in its catalogue`);
+  const secret = input.secrets[idp.identity.passwordSecret];
+  const password = typeof secret === "string" ? secret : "";
+  await runCatalogRequest(input.transports.get(host)!, idp.identity, catalogRequest("ensure", idp.identity, password, step.catalog));
+  const hs = state.get(host) ?? {};
+  hs.registrations = { ...(hs.registrations ?? {}), [step.stateKey]: step.stateValue };
+  state.set(host, hs);
 }
 
 async function flushState(input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {

@@ -5,7 +5,7 @@ import { HostError } from "../errors.js";
 import type { HostFacts } from "../facts/parse.js";
 import type { LoadedRole } from "../model/roles.js";
 import type { Topology } from "../render/computed.js";
-import type { DesiredState } from "../render/desired.js";
+import type { CatalogEntry, DesiredState, IdentityProvider } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
 
 /** A shared cluster that registrations run in: its container and its hosts in inventory order. */
@@ -112,4 +112,34 @@ export async function registerMessaging(t: Transport, container: string, vhost: 
 export async function removeMessaging(t: Transport, container: string, vhost: string, user: string): Promise<void> {
   await rabbitmqctl(t, container, ["delete_user", user]);
   if (vhost !== "/") await rabbitmqctl(t, container, ["delete_vhost", vhost]);
+}
+
+/** The identity service of a desired state (the service whose role declares identity:) and the hosts it runs on. */
+export function identityInDesired(desired: DesiredState): { service: string; identity: IdentityProvider; hosts: string[] } | undefined {
+  let found: { service: string; identity: IdentityProvider; hosts: string[] } | undefined;
+  for (const h of desired.hosts.values()) {
+    const svc = h.services.find((s) => s.identity);
+    if (!svc?.identity) continue;
+    found ??= { service: svc.name, identity: svc.identity, hosts: [] };
+    found.hosts.push(h.name);
+  }
+  return found;
+}
+
+/** What the identity service's registration command reads on stdin (the admin password inside: never in argv). */
+export function catalogRequest(action: "ensure" | "remove", identity: IdentityProvider, password: string, entry: Pick<CatalogEntry, "name" | "type"> & Partial<CatalogEntry>): string {
+  return `${JSON.stringify({
+    action,
+    auth: { url: identity.url, user: identity.user, project: identity.project, domain: identity.domain, password },
+    region: identity.region,
+    service: { name: entry.name, type: entry.type, description: entry.description ?? "" },
+    endpoints: entry.endpoints ?? {},
+  })}\n`;
+}
+
+/** Runs the identity service's registration command in its container; returns the line it printed. */
+export async function runCatalogRequest(t: Transport, identity: IdentityProvider, request: string): Promise<string> {
+  const r = await t.exec(docker.exec(identity.container, identity.command, { interactive: true }), { stdin: request, become: true, timeoutMs: 120_000 });
+  if (r.code !== 0) throw new HostError(t.host, `${identity.command.join(" ")} in ${identity.container} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);
+  return r.stdout.trim().split("\n").pop() ?? "";
 }

@@ -6,8 +6,8 @@ import { HostError } from "../errors.js";
 import type { HostFacts, HostStateFile } from "../facts/parse.js";
 import type { Destroy } from "../generated/role.js";
 import { configHashOf } from "../plan/plan.js";
-import type { DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
-import { clusterInDesired, databaseRemovalSql, removeMessaging, runSql } from "../apply/registrations.js";
+import type { DesiredFile, DesiredService, DesiredState, IdentityProvider } from "../render/desired.js";
+import { catalogRequest, clusterInDesired, databaseRemovalSql, identityInDesired, removeMessaging, runCatalogRequest, runSql } from "../apply/registrations.js";
 import type { Emit } from "../apply/events.js";
 import type { Transport } from "../transport/index.js";
 import { revisionsDirOf } from "./revisions.js";
@@ -20,6 +20,7 @@ export type DestroyStep =
   | { kind: "remove-path"; host: string; service: string; path: string; reason: string }
   | { kind: "drop-database"; host: string; service: string; container: string; name: string; user: string; reason: string }
   | { kind: "remove-messaging"; host: string; service: string; container: string; vhost: string; user: string; reason: string }
+  | { kind: "remove-catalog"; host: string; service: string; identity: IdentityProvider; name: string; type: string; reason: string }
   | { kind: "forget-state"; host: string; service: string; stateFile: string; state: HostStateFile; reason: string };
 
 export interface DestroyPlan {
@@ -81,6 +82,8 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
 
   let databaseDone = false;
   let messagingDone = false;
+  let catalogDone = false;
+  const identity = identityInDesired(desired);
   for (const h of desired.hosts.values()) {
     const svc: DesiredService | undefined = h.services.find((s) => s.name === service);
     const f = facts.get(h.name);
@@ -107,6 +110,12 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
       else warnings.push(`no running RabbitMQ node is reachable: queue user ${svc.messaging.user} stays`);
       messagingDone = true;
     }
+    if (svc.catalog && !catalogDone && identity?.service !== service) {
+      const host = identity?.hosts.find((x) => facts.get(x)?.containers.get(identity.identity.container)?.running);
+      if (identity && host) steps.push({ kind: "remove-catalog", host, service, identity: identity.identity, name: svc.catalog.name, type: svc.catalog.type, reason: `catalogue entry ${svc.catalog.type} ${svc.catalog.name} of ${service} and its endpoints` });
+      else warnings.push(`no running identity service is reachable: the catalogue entry ${svc.catalog.name} stays`);
+      catalogDone = true;
+    }
   }
 
   // lading's state file: the registrations and container records of the service go, wherever they were kept.
@@ -117,7 +126,9 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
     const state = structuredClone(f.state);
     const svc = h.services.find((s) => s.name === service);
     const regs = state.registrations ?? {};
-    for (const k of [`database/${service}`, `messaging/${service}`]) delete regs[k];
+    for (const k of [`database/${service}`, `messaging/${service}`, `catalog/${service}`]) delete regs[k];
+    // The identity service gone, so is its catalogue (its database): every service's entry is to register again.
+    if (identity?.service === service) for (const k of Object.keys(regs)) if (k.startsWith("catalog/")) delete regs[k];
     // The records of its jobs too: a new deploy of the service runs them again (its database is new).
     for (const k of Object.keys(regs)) if (k.startsWith(`job/${service}/`)) delete regs[k];
     const containers = state.containers ?? {};
@@ -177,6 +188,8 @@ export function targetOf(s: DestroyStep): string {
       return s.name;
     case "remove-messaging":
       return s.user;
+    case "remove-catalog":
+      return `catalogue ${s.name}`;
     case "forget-state":
       return s.stateFile;
   }
@@ -190,7 +203,6 @@ export function removePathArgv(path: string): string[] {
 
 /** Runs a destroy plan step by step, in its order; the first failure stops it. Returns whether all passed. */
 export async function applyDestroy(plan: DestroyPlan, transports: Map<string, Transport>, secrets: Record<string, unknown>, emit: Emit): Promise<boolean> {
-  void secrets;
   for (const step of plan.steps) {
     const t = transports.get(step.host);
     const target = targetOf(step);
@@ -198,7 +210,7 @@ export async function applyDestroy(plan: DestroyPlan, transports: Map<string, Tr
     const started = Date.now();
     try {
       if (!t) throw new HostError(step.host, "no connection");
-      await runDestroyStep(step, t);
+      await runDestroyStep(step, t, secrets);
       emit({ type: "step", host: step.host, service: step.service, kind: step.kind, target, reason: step.reason, status: "ok", ms: Date.now() - started });
     } catch (err) {
       emit({ type: "step", host: step.host, service: step.service, kind: step.kind, target, reason: step.reason, status: "failed", ms: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
@@ -213,7 +225,7 @@ async function must(t: Transport, argv: string[]): Promise<void> {
   if (r.code !== 0) throw new HostError(t.host, `${argv.slice(0, 3).join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-1)[0]}`);
 }
 
-async function runDestroyStep(step: DestroyStep, t: Transport): Promise<void> {
+async function runDestroyStep(step: DestroyStep, t: Transport, secrets: Record<string, unknown>): Promise<void> {
   switch (step.kind) {
     case "write":
       return t.putFile(step.file.path, step.file.content, { mode: step.file.mode, owner: step.file.owner });
@@ -229,6 +241,11 @@ async function runDestroyStep(step: DestroyStep, t: Transport): Promise<void> {
       return runSql(t, step.container, databaseRemovalSql(step.name, step.user));
     case "remove-messaging":
       return removeMessaging(t, step.container, step.vhost, step.user);
+    case "remove-catalog": {
+      const password = secrets[step.identity.passwordSecret];
+      await runCatalogRequest(t, step.identity, catalogRequest("remove", step.identity, typeof password === "string" ? password : "", { name: step.name, type: step.type }));
+      return;
+    }
     case "forget-state":
       return t.putFile(step.stateFile, `${JSON.stringify(step.state, null, 2)}\n`, { mode: "0600", owner: "root" });
   }

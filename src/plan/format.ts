@@ -34,6 +34,8 @@ function stepLine(step: Step): string {
       return `register  database ${step.name}, user ${step.user}`;
     case "register-messaging":
       return `register  queue user ${step.user} on vhost ${step.vhost}`;
+    case "register-catalog":
+      return `register  catalogue ${step.catalog.type} ${step.catalog.name}: ${Object.entries(step.catalog.endpoints).map(([i, u]) => `${i} ${u}`).join(", ")}`;
     case "job":
       return `job       ${step.job.name}: ${step.job.command.join(" ")}`;
   }

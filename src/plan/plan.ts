@@ -2,7 +2,7 @@
 // its reason, and a note of what was left alone. It writes nothing and opens nothing.
 import { canonicalJson, containerSpecOf, LABEL, sha256, specHash } from "../docker/commands.js";
 import type { HostFacts } from "../facts/parse.js";
-import type { DesiredContainer, DesiredFile, DesiredJob, DesiredService, DesiredState } from "../render/desired.js";
+import type { CatalogEntry, DesiredContainer, DesiredFile, DesiredJob, DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import type { Schedule } from "./schedule.js";
 
@@ -19,6 +19,7 @@ export type Step =
   | { kind: "reload"; service: string; container: string; path: string; script: string; args: string[]; reason: string }
   | { kind: "register-database"; service: string; name: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string }
   | { kind: "register-messaging"; service: string; vhost: string; user: string; passwordSecret: string; stateKey: string; stateValue: string; reason: string }
+  | { kind: "register-catalog"; service: string; catalog: CatalogEntry; stateKey: string; stateValue: string; reason: string }
   | { kind: "job"; service: string; job: DesiredJob; stateKey: string; stateValue: string; reason: string };
 
 /** A file as it was on the host before the run, so that a rollout with `onFailure: revert` can put it back. */
@@ -188,6 +189,14 @@ export function buildPlan(input: PlanInput): Plan {
           if (!registered.has(`${stateKey}=${value}`)) {
             sp.steps.push({ kind: "register-messaging", service: svc.name, vhost: svc.messaging.vhost, user: svc.messaging.user, passwordSecret: svc.messaging.passwordSecret, stateKey, stateValue: value, reason: `queue user ${svc.messaging.user} on vhost ${svc.messaging.vhost}: not registered or password changed` });
           } else sp.unchanged.push(`queue user ${svc.messaging.user}: registered`);
+        }
+
+        if (svc.catalog && registers) {
+          const value = sha256(canonicalJson(svc.catalog)).slice(0, 32);
+          const stateKey = `catalog/${svc.name}`;
+          if (!registered.has(`${stateKey}=${value}`)) {
+            sp.steps.push({ kind: "register-catalog", service: svc.name, catalog: svc.catalog, stateKey, stateValue: value, reason: `catalogue entry ${svc.catalog.type} ${svc.catalog.name} (${Object.keys(svc.catalog.endpoints).join(", ")}): not registered or changed` });
+          } else sp.unchanged.push(`catalogue entry ${svc.catalog.name}: registered`);
         }
 
         // Jobs run on the service's first host, before its containers start; the host's record of each says

@@ -75,7 +75,7 @@ export function buildSchedule(input: ScheduleInput): Schedule {
   const { plan, desired, facts } = input;
   const warnings: string[] = [];
   const spOf = (host: string, service: string): ServicePlan | undefined => plan.hosts.get(host)?.services.find((s) => s.service === service);
-  const isRegistration = (kind: string): boolean => kind === "register-database" || kind === "register-messaging";
+  const isRegistration = (kind: string): boolean => kind === "register-database" || kind === "register-messaging" || kind === "register-catalog";
   const inRun = serviceOrder(desired).filter((svc) => [...plan.hosts.keys()].some((h) => spOf(h, svc)?.steps.length));
   const inRunSet = new Set(inRun);
   const desiredOf = (svc: string): DesiredService | undefined => {
@@ -121,6 +121,7 @@ export function buildSchedule(input: ScheduleInput): Schedule {
     const steps = members.flatMap((h) => spOf(h, service)?.steps ?? []);
     if (steps.some((x) => x.kind === "register-database")) add(byGateKind("galera"), "registers its database there");
     if (steps.some((x) => x.kind === "register-messaging")) add(byGateKind("rabbitmq"), "registers its queue user there");
+    if (steps.some((x) => x.kind === "register-catalog")) add(inRun.find((s) => desiredOf(s)?.identity), "registers in its catalogue");
     if (sample.loadBalanced && stopping.length) add(byGateKind("haproxy"), "its hosts are drained through HAProxy, which this run changes");
 
     const guards: string[] = [`gate after each host: ${describeGate(gateOf(sample))}`];

@@ -97,6 +97,27 @@ export interface DesiredJob {
   timeout: string;
 }
 
+/** A service and its endpoints as the identity service's catalogue should hold them. */
+export interface CatalogEntry {
+  name: string;
+  type: string;
+  description: string;
+  /** URL by interface (public, internal, admin). */
+  endpoints: Record<string, string>;
+}
+
+/** How catalog entries are registered: a command run in a running container of the identity service. */
+export interface IdentityProvider {
+  container: string;
+  command: string[];
+  url: string;
+  user: string;
+  project: string;
+  domain: string;
+  passwordSecret: string;
+  region: string;
+}
+
 export interface DesiredService {
   name: string;
   configDir: string;
@@ -108,6 +129,10 @@ export interface DesiredService {
   /** Files for the operator in the deployment folder (role.yaml operatorFiles), as rendered for this host. */
   operatorFiles?: { dest: string; content: string }[];
   messaging?: { vhost: string; user: string; passwordSecret: string };
+  /** Its entry in the identity service's catalogue (role.yaml catalog:), rendered for this host. */
+  catalog?: CatalogEntry;
+  /** It is the identity service the catalog entries are registered in (role.yaml identity:). */
+  identity?: IdentityProvider;
   rollout: Rollout & { gate?: Gate };
   /** The roles this one depends on (role.yaml dependsOn): in a run, it starts after their gates passed. */
   dependsOn: string[];

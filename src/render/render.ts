@@ -264,6 +264,7 @@ class Renderer {
         user: this.renderString(mq.user, ctx, role, ["messaging", "user"], host.name),
         passwordSecret: mq.passwordSecret,
       },
+      ...this.renderCatalog(role, ctx, host.name),
       rollout: this.renderRollout(role, ctx),
       dependsOn: [...(role.def.dependsOn ?? [])],
       loadBalanced: (role.def.loadbalancer ?? []).length > 0,
@@ -343,6 +344,42 @@ class Renderer {
         template: `${r.secret}[${n}]`,
       }));
     });
+  }
+
+  /** The role's catalog entry (where its `when` holds) and, for the identity service, how entries are registered. */
+  private renderCatalog(role: LoadedRole, ctx: Record<string, unknown>, host: string): Pick<DesiredService, "catalog" | "identity"> {
+    const out: Pick<DesiredService, "catalog" | "identity"> = {};
+    const str = (s: string, ...path: (string | number)[]): string => this.renderString(s, ctx, role, path, host);
+    const c = role.def.catalog;
+    if (c && (c.when === undefined || ctx[c.when] === true)) {
+      out.catalog = {
+        name: c.name !== undefined ? str(c.name, "catalog", "name") : role.def.name,
+        type: c.type,
+        description: c.description !== undefined ? str(c.description, "catalog", "description") : "",
+        endpoints: Object.fromEntries(Object.entries(c.endpoints).map(([iface, url]) => [iface, str(url as string, "catalog", "endpoints", iface)])),
+      };
+    }
+    const id = role.def.identity;
+    if (id) {
+      const container = id.container ?? Object.keys(role.def.containers ?? {})[0];
+      if (!container || !(container in (role.def.containers ?? {}))) {
+        this.report(role.source.problem(["identity", "container"], id.container === undefined ? "identity: needs a container of the role to run its command in" : `no container "${id.container}" in this role`), host);
+      } else if (!role.def.secrets?.[id.passwordSecret]) {
+        this.report(role.source.problem(["identity", "passwordSecret"], `no secret "${id.passwordSecret}" in this role's secrets`), host);
+      } else {
+        out.identity = {
+          container,
+          command: id.command.map((x, i) => str(x, "identity", "command", i)),
+          url: str(id.url, "identity", "url"),
+          user: str(id.user, "identity", "user"),
+          project: str(id.project, "identity", "project"),
+          domain: id.domain ?? "Default",
+          passwordSecret: id.passwordSecret,
+          region: str(id.region, "identity", "region"),
+        };
+      }
+    }
+    return out;
   }
 
   /** The role's jobs for this host: each with its container, its rendered command and the paths of its input files. */

@@ -144,6 +144,9 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
     const catalog = openstack(d, ["catalog", "list", "-f", "json"]);
     assert.equal(catalog.code, 0, catalog.stderr);
     assert.match(catalog.stdout, /"Type": "identity"/);
+    // The web app's own catalog: entry (role.yaml, when enable_keystone), registered before it was deployed.
+    const web = list.filter((e) => e["Service Type"] === "web-app");
+    assert.deepEqual(web.map((e) => [e.Interface, e.URL, e.Region]).sort(), [["internal", `http://${VIP}:8080`, "RegionOne"], ["public", `http://${VIP}:8080`, "RegionOne"]]);
   });
 
   it("a re-run of deploy runs no job again and changes nothing", async () => {
@@ -244,6 +247,56 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
     for (const h of LAB_HOSTS) assert.equal(await validateOn(h, fresh), 200, `${h}: a token issued after the rotation`);
     const plan = await lading(["plan", "-d", d.dir, "--no-diff"]);
     assert.equal(plan.code, 0, plan.stdout);
+  });
+
+  it("a deployment's own role declares its catalogue entry the same way; destroy --service removes the entry with the rest", async () => {
+    const roleDir = join(d.dir, "roles", "echo");
+    mkdirSync(roleDir, { recursive: true });
+    writeFileSync(
+      join(roleDir, "role.yaml"),
+      [
+        "name: echo",
+        "description: an e2e service of the deployment's own, registered in Keystone's catalogue",
+        "groups: [keystone]",
+        "dependsOn: [keystone]",
+        "parameters:",
+        "  echo_port: {type: integer, format: port, default: 11999, description: its port}",
+        "containers:",
+        "  echo:",
+        '    image: "{{image_registry}}lading/memcached:{{image_tag}}"',
+        '    command: [memcached, -u, memcache, -l, "{{host.address}}", -p, "{{echo_port}}"]',
+        '    ports: ["{{echo_port}}"]',
+        "catalog:",
+        "  type: echo",
+        "  description: echo of the e2e",
+        "  endpoints:",
+        '    public: "http://{{vip_address}}:{{echo_port}}"',
+        '    admin: "http://{{host.address}}:{{echo_port}}"',
+        "rollout:",
+        "  strategy: parallel",
+        '  gate: {kind: tcp, port: "{{echo_port}}"}',
+        "",
+      ].join("\n"),
+    );
+    try {
+      const deploy = await lading(["deploy", "-d", d.dir, "-s", "echo", "--json"]);
+      assert.equal(deploy.code, 0, deploy.stdout + deploy.stderr);
+      assert.equal(events(deploy.stdout).filter((e) => e.type === "step" && e.kind === "register-catalog" && e.status === "ok").length, 1);
+      const eps = openstack(d, ["endpoint", "list", "--service", "echo", "-f", "json"]);
+      assert.equal(eps.code, 0, eps.stderr);
+      const rows = (JSON.parse(eps.stdout) as { Interface: string; URL: string }[]).map((e) => [e.Interface, e.URL]).sort();
+      assert.deepEqual(rows, [["admin", "http://10.98.0.11:11999"], ["public", `http://${VIP}:11999`]]);
+      const again = await lading(["deploy", "-d", d.dir, "-s", "echo", "--json"]);
+      assert.deepEqual(events(again.stdout).filter((e) => e.type === "step"), [], "registered once");
+      const destroy = await lading(["destroy", "-d", d.dir, "--service", "echo", "--yes"]);
+      assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
+      assert.match(destroy.stdout, /catalogue entry echo echo of echo/);
+      const services = openstack(d, ["service", "list", "-f", "json"]);
+      assert.equal(services.code, 0, services.stderr);
+      assert.ok(!(JSON.parse(services.stdout) as { Type: string }[]).some((s) => s.Type === "echo"), services.stdout);
+    } finally {
+      rmSync(roleDir, { recursive: true, force: true });
+    }
   });
 
   it("destroy --service keystone leaves nothing of it; then a job that exits non-zero halts the deploy with its output, before the service starts", async () => {

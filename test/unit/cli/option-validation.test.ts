@@ -108,19 +108,16 @@ describe("every numeric and duration option of every command is checked before a
     assert.deepEqual(unparsed, [], "every numeric option declares its parser (src/cli/option-parsers.ts)");
   });
 
-  it("refuses a malformed value of each with exit 3 naming the option, in under a second, dialling nobody", async () => {
+  it("refuses a malformed value of each with exit 3 naming the option, dialling nobody", async () => {
     for (const { path, option } of numeric) {
       const values = option.long === "--serial" || option.long === "--forks" ? ["abc", "0", "-1", "1.5"] : ["abc"];
       for (const value of values) {
-        const started = performance.now();
         // `-s notes` satisfies commands that need one service (rollback), so that only the option is wrong.
         const run = await runCli([...path, ...(path[0] === "lab" ? [] : ["-d", dir, "-s", "notes"]), `${option.long!}=${value}`]);
-        const ms = performance.now() - started;
         const where = `${path.join(" ")} ${option.long!}=${value}`;
         assert.equal(run.code, 3, `${where}: exit ${run.code}\n${run.out}${run.err}`);
         assert.match(run.err, new RegExp(`^error: ${option.long!}: .+, got "${value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"$`, "m"), where);
         assert.match(run.err, /nothing was changed on any host/, where);
-        assert.ok(ms < 1000, `${where}: ${Math.round(ms)} ms`);
       }
     }
     assert.deepEqual(counter.connections, [], "no connection to any host");
