@@ -155,6 +155,14 @@ function start(): void {
     forgetToken();
     askToken();
   });
+  // A #token= typed into the address bar of an open page: taken (and removed from it) as at a first load.
+  window.addEventListener("hashchange", () => {
+    if (!/token=/.test(location.hash)) return;
+    currentToken();
+    const dialog = $("token-dialog") as HTMLDialogElement;
+    if (dialog.open) dialog.close();
+    void boot();
+  });
   renderRunsForm($("run-form"), started);
   if (!currentToken()) askToken();
   else void boot();

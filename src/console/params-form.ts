@@ -28,6 +28,8 @@ export interface FormContext {
 
 let scopeKey = "globals";
 let filter = "";
+/** The last write, shown again under its field when the form is drawn anew with the values read back. */
+let lastSaved: { param: string; scope: string; answer: EditAnswer } | undefined;
 
 export function renderParameters(root: HTMLElement, data: ParametersData, ctx: FormContext): void {
   clear(root);
@@ -136,6 +138,12 @@ function field(p: ParameterView, scope: ParameterScope, ctx: FormContext): HTMLE
   const result = h("div", { class: "saved", "data-testid": `saved-${p.name}`, hidden: true });
   const save = h("button", { type: "button", class: "save", disabled: true, "data-testid": `save-${p.name}` }, "Save");
   const unset = here ? h("button", { type: "button", class: "secondary", "data-testid": `unset-${p.name}`, title: "remove it from this scope: a lower one, or the default, applies again" }, "Unset") : null;
+  const showSaved = (answer: EditAnswer): void => {
+    clear(result);
+    result.hidden = false;
+    result.append(h("div", {}, answer.written ? `written to ${answer.file.split("/").pop()}` : "no change"), ...(answer.diff ? [diffBlock(answer.diff)] : []));
+  };
+  if (lastSaved && lastSaved.param === p.name && lastSaved.scope === JSON.stringify(scope)) showSaved(lastSaved.answer);
   const perHost = Object.entries(p.hosts)
     .filter(([, v]) => v.source.kind === "group" || v.source.kind === "host")
     .map(([host, v]) => h("li", {}, `${host}: ${show(v.value)} (${sourceText(v.source)})`));
@@ -175,8 +183,14 @@ function field(p: ParameterView, scope: ParameterScope, ctx: FormContext): HTMLE
       node.dataset.valid = "false";
     }
   };
+  let typed = JSON.stringify(readValue(input, type));
   const changed = (): void => {
+    // A blur after typing fires "change" with the value already checked: nothing new to check.
+    const now = JSON.stringify(readValue(input, type));
+    if (now === typed) return;
+    typed = now;
     save.disabled = true;
+    lastSaved = undefined;
     result.hidden = true;
     window.clearTimeout(timer);
     timer = window.setTimeout(() => void check(), 250);
@@ -187,9 +201,8 @@ function field(p: ParameterView, scope: ParameterScope, ctx: FormContext): HTMLE
     save.disabled = true;
     try {
       const answer = await api<EditAnswer>("PUT", `/api/parameters/${encodeURIComponent(p.name)}`, { scope, ...body, confirm: true });
-      clear(result);
-      result.hidden = false;
-      result.append(h("div", {}, answer.written ? `written to ${answer.file.split("/").pop()}` : "no change"), ...(answer.diff ? [diffBlock(answer.diff)] : []));
+      lastSaved = { param: p.name, scope: JSON.stringify(scope), answer };
+      showSaved(answer);
       showProblems([]);
       ctx.onWritten(p.name, answer);
     } catch (err) {

@@ -81,7 +81,7 @@ function laneGroup(l: Lane, y: number, x: (t: number) => number, width: number, 
     const bx = x(l.batch.start);
     const last = Math.max(l.batch.start, ...l.segments.map((s) => s.end ?? end));
     g.append(el("rect", { x: bx, y: y + 3, width: Math.max(2, x(last) - bx), height: ROW - 6, rx: 4, fill: "#eef3fb", stroke: "#c9d7ee", class: "batch" }));
-    if (l.batch.total > 1) g.append(el("text", { x: bx + 3, y: y + ROW - 6, class: "batch-label" }, `batch ${l.batch.index}/${l.batch.total}`));
+    g.append(el("text", { x: LABEL_WIDTH - 10, y: y + 16, "text-anchor": "end", class: "batch-label" }, `batch ${l.batch.index}/${l.batch.total}`));
   }
   for (const s of l.segments) g.append(segmentShape(s, y, x, end));
   const color = STATE_COLORS[l.state];
@@ -127,6 +127,7 @@ export function timelineLegend(): HTMLElement {
     ["restart", STEP_COLORS.restart!],
     ["recreate", STEP_COLORS.recreate!],
     ["create/start", STEP_COLORS.create!],
+    ["reload", STEP_COLORS.reload!],
     ["gate wait", "#8e6bd8"],
     ["failed", "#d33a3a"],
   ];

@@ -43,6 +43,13 @@ export class RunRegistry {
     return run;
   }
 
+  /** Keeps a finished run as it is (a run recorded elsewhere, with its events and their times). */
+  keep(run: RunRecord): void {
+    if (run.status === "running") throw new Error("only a finished run can be kept as it is");
+    this.runs.set(run.id, run);
+    this.forgetOld();
+  }
+
   /** Appends an event (already redacted) and hands it to every listener of the run. */
   push(run: RunRecord, event: TimedEvent): void {
     run.events.push(event);

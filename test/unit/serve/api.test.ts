@@ -13,7 +13,7 @@ import { OPENAPI_PATH } from "../../../src/serve/openapi.js";
 import { openApiPath, ROUTES } from "../../../src/serve/routes.js";
 import { loadToken } from "../../../src/serve/token.js";
 import { InputError } from "../../../src/errors.js";
-import { replay, rollingReconfigure } from "./recorded-run.js";
+import { pacedReconfigure, replay } from "./recorded-run.js";
 import { startServeFixture, type ServeFixture } from "./serve-fixture.js";
 
 /** Every secret value of the fixture's passwords.yml. */
@@ -35,7 +35,7 @@ describe("lading serve API", function () {
   beforeEach(async () => {
     answers = [];
     body = undefined;
-    f = await startServeFixture({ deps: { runBody: (ctx, req) => (body ? body(ctx, req) : replay(rollingReconfigure(), 0)(ctx)) } });
+    f = await startServeFixture({ deps: { runBody: (ctx, req) => (body ? body(ctx, req) : replay(pacedReconfigure(), 0)(ctx)) } });
     const call = f.call;
     f.call = async (...args) => {
       const r = await call(...args);
@@ -273,7 +273,7 @@ describe("lading serve API", function () {
   });
 
   it("starts a run, streams its events (the same objects as --json) over SSE, and keeps it", async () => {
-    body = replay(rollingReconfigure(), 5);
+    body = replay(pacedReconfigure(), 0.005);
     const res = await f.call("POST", "/api/runs", { command: "reconfigure", confirm: true });
     assert.equal(res.status, 202, res.text);
     const run = res.json as { id: string; status: string; command: string };
@@ -287,7 +287,7 @@ describe("lading serve API", function () {
     const events = blocks.filter((b) => !b.startsWith("event: end")).map((b) => JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { type: string; time: string });
     assert.equal(events[0]!.type, "run-start");
     assert.ok(events.every((e) => typeof e.time === "string"));
-    assert.deepEqual(events.filter((e) => e.type === "batch").length, 4);
+    assert.deepEqual(events.filter((e) => e.type === "batch").length, 7);
     assert.equal(events.filter((e) => e.type !== "stats").at(-1)!.type, "recap");
     assert.match(blocks.at(-1)!, /^event: end\ndata: \{.*"status":"succeeded".*"outcome":0/);
     const ids = blocks.filter((b) => b.startsWith("id: ")).map((b) => Number(/^id: (\d+)/.exec(b)![1]));
@@ -306,7 +306,7 @@ describe("lading serve API", function () {
   it("refuses a second apply while one runs (409), and edits too, then takes the next", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    body = replay(rollingReconfigure(), 0, gate);
+    body = replay(pacedReconfigure(), 0, gate);
     const [a, b] = await Promise.all([f.call("POST", "/api/runs", { command: "reconfigure", confirm: true }), f.call("POST", "/api/runs", { command: "deploy", confirm: true })]);
     const statuses = [a.status, b.status].sort();
     assert.deepEqual(statuses, [202, 409]);
