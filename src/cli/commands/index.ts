@@ -159,6 +159,15 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
     commands: [{ term: "lab", description: "A local multi-host test lab: Debian hosts with sshd and Docker, as containers" }],
   },
   {
+    load: () => import("./set.js"),
+    commands: [
+      {
+        term: "set [options] <name> [value]",
+        description: "set a parameter in globals.yml (or --group/--host vars of the inventory), comments kept, validated before it is written; --unset removes it",
+      },
+    ],
+  },
+  {
     load: () => import("./serve.js"),
     commands: [
       {
