@@ -37,6 +37,8 @@ const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-sr
 export async function createServer(opts: ServerOptions): Promise<{ app: FastifyInstance; service: DeploymentService }> {
   const service = new DeploymentService(opts.deployment, opts.deps);
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true, forceCloseConnections: true });
+  // JSON bodies only: a text/plain body is what a form of another site can send without a preflight.
+  app.removeContentTypeParser("text/plain");
   const ajv = createAjv();
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema as object) as ValidateFunction);
 

@@ -144,6 +144,8 @@ describe("lading serve API", function () {
     }
     const notJson = await f.call("PUT", "/api/parameters/memcached_memory_mb", "{not json");
     assert.equal(notJson.status, 400);
+    const plain = await fetch(`${f.url}/api/runs`, { method: "POST", headers: { authorization: `Bearer ${f.token}`, "content-type": "text/plain" }, body: '{"command":"deploy","confirm":true}' });
+    assert.equal(plain.status, 415, "JSON bodies only");
     const badName = await f.call("PUT", "/api/parameters/no%20such", { scope: { kind: "globals" }, value: 1, confirm: true });
     assert.equal(badName.status, 400);
     assert.equal((badName.json as { problems: { file: string; path: string }[] }).problems[0]!.file, "url");
