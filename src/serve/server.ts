@@ -42,8 +42,11 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   const ajv = createAjv();
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema as object) as ValidateFunction);
 
+  const files = consoleFiles();
   app.addHook("onRequest", async (req, reply) => {
-    if (!req.url.startsWith("/api/") && req.url !== "/api") return;
+    // By the route the router matched (not the raw URL, which may be encoded): only the console's own files are
+    // open; every other request, an unknown path included, needs the token.
+    if (req.method === "GET" && files.has(req.routeOptions.url ?? "")) return;
     if (!bearerMatches(req.headers.authorization, opts.token)) {
       reply.header("www-authenticate", 'Bearer realm="lading"');
       return reply.code(401).send({ error: "a bearer token is needed: the server's token is in .lading/serve-token of the deployment (or the --token-file given)" });
@@ -77,7 +80,7 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   const document = openApiDocument(ROUTES, opts.version ?? "0.1.0");
   app.get(OPENAPI_PATH, async () => document);
 
-  for (const [url, file] of consoleFiles()) {
+  for (const [url, file] of files) {
     app.get(url, async (_req, reply) => reply.type(contentTypeOf(file)).send(readFileSync(file)));
   }
   return { app, service };

@@ -62,6 +62,15 @@ describe("lading serve API", function () {
         assert.equal(res.headers.get("access-control-allow-origin"), null);
       }
     }
+    // However the path is spelled, and for paths that do not exist: the token first.
+    for (const path of ["/%61pi/parameters", "/api//parameters", "/api/parameters/", "/api/nothing-here", "/secret"]) {
+      const res = await fetch(`${f.url}${path}`);
+      assert.equal(res.status, 401, path);
+    }
+    // The console's own files (no data) are the only answers without it.
+    for (const path of ["/", "/console/app.js", "/console/style.css"]) assert.equal((await fetch(`${f.url}${path}`)).status, 200, path);
+    const page = await fetch(`${f.url}/`);
+    assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
     const basic = await fetch(`${f.url}/api/parameters`, { headers: { authorization: `Basic ${Buffer.from(`x:${f.token}`).toString("base64")}` } });
     assert.equal(basic.status, 401);
     const preflight = await fetch(`${f.url}/api/parameters`, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "PUT" } });
