@@ -168,7 +168,11 @@ export class DeploymentService {
    * allows it (the run goes on, its events in the registry); ConflictError while another run of this server is
    * under way or another run holds the deploy lock; UnreachableError; InputError for a deployment with problems.
    */
-  async startRun(request: RunRequest): Promise<RunSummary> {
+  startRun(request: RunRequest): Promise<RunSummary> {
+    return selectionProblems("request body", () => this.startRunOf(request));
+  }
+
+  private async startRunOf(request: RunRequest): Promise<RunSummary> {
     if (request.command === "rollback" && request.services?.length !== 1) throw new RequestError([{ file: "request body", path: "/services", message: "rollback needs exactly one service" }]);
     const project = await this.project();
     const run = this.runs.begin(request.command, { ...request });
@@ -178,8 +182,10 @@ export class DeploymentService {
     }
     const opts = this.runOptions({ limit: request.limit, service: request.services?.join(",") }, request.serial);
     let refusal: RunRefusal | undefined;
+    let began = false;
     const ready = new Promise<{ refused?: RunRefusal; error?: unknown }>((settle) => {
       const body = (ctx: RunContext): Promise<Outcome> => {
+        began = true;
         settle({});
         if (this.deps.runBody) return this.deps.runBody(ctx, request);
         switch (request.command) {
@@ -211,6 +217,12 @@ export class DeploymentService {
           settle({});
         },
         (err: unknown) => {
+          // Refused before any host was contacted (a --limit that matches nothing): no run to keep.
+          if (err instanceof InputError && !began && !refusal) {
+            this.runs.drop(run);
+            settle({ error: err });
+            return;
+          }
           const messages = err instanceof InputError ? err.problems.map(formatProblem) : [err instanceof Error ? err.message : String(err)];
           for (const message of messages) this.runs.push(run, { type: "warning", message, time: new Date().toISOString() });
           this.runs.end(run, "failed", err instanceof InputError ? OUTCOME.input : OUTCOME.failed);
@@ -226,7 +238,11 @@ export class DeploymentService {
   }
 
   /** A run that only reads the hosts, its events kept for its warnings. */
-  private async readHosts<T>(command: string, selection: Selection, body: (ctx: RunContext) => Promise<{ outcome: Outcome; result: T }>): Promise<HostRead<T>> {
+  private readHosts<T>(command: string, selection: Selection, body: (ctx: RunContext) => Promise<{ outcome: Outcome; result: T }>): Promise<HostRead<T>> {
+    return selectionProblems("query", () => this.readHostsOf(command, selection, body));
+  }
+
+  private async readHostsOf<T>(command: string, selection: Selection, body: (ctx: RunContext) => Promise<{ outcome: Outcome; result: T }>): Promise<HostRead<T>> {
     const project = await this.project();
     const events: RunEvent[] = [];
     let result: T | undefined;
@@ -282,6 +298,21 @@ export class DeploymentService {
 export interface Selection {
   limit?: string;
   service?: string;
+}
+
+/**
+ * A --limit or --service the run refuses (a pattern matching no host, an unknown service) is the request's
+ * problem, not the deployment's: 400 naming the field.
+ */
+async function selectionProblems<T>(where: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof InputError && err.problems.every((p) => p.file === "--limit" || p.file === "--service")) {
+      throw new RequestError(err.problems.map((p) => ({ ...p, file: where, path: p.file === "--limit" ? "/limit" : where === "query" ? "/service" : "/services" })));
+    }
+    throw err;
+  }
 }
 
 export function withText(p: Problem): Problem & { text: string } {

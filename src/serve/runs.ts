@@ -66,6 +66,13 @@ export class RunRegistry {
     this.listeners.delete(run.id);
   }
 
+  /** Forgets a run that never started (its request was refused before any host was contacted). */
+  drop(run: RunRecord): void {
+    if (this.active === run.id) this.active = undefined;
+    this.runs.delete(run.id);
+    this.listeners.delete(run.id);
+  }
+
   get(id: string): RunRecord | undefined {
     return this.runs.get(id);
   }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { InputError, type Problem } from "../errors.js";
+import { HostError, InputError, type Problem } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { createAjv, simplifyErrors } from "../model/schema-check.js";
 import { ConflictError, DeploymentService, RequestError, UnreachableError, withText, type ServeDeploymentOptions, type ServeDeps } from "./deployment-service.js";
@@ -134,6 +134,7 @@ function sendError(err: FastifyError, reply: FastifyReply, log?: (line: string) 
   if (err instanceof RequestError) return reply.code(400).send({ error: err.message, problems: err.problems.map(withText) });
   if (err instanceof ConflictError) return reply.code(409).send({ error: err.message, messages: err.messages, ...(err.run ? { run: err.run } : {}) });
   if (err instanceof UnreachableError) return reply.code(502).send({ error: err.message, messages: err.messages });
+  if (err instanceof HostError) return reply.code(502).send({ error: err.message, messages: [err.message] });
   if (err instanceof InputError) return reply.code(422).send({ error: "the deployment has problems: fix them first (lading validate)", problems: err.problems.map(withText) });
   // Fastify's own: a body that is not JSON, too large, a content type it does not take.
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });

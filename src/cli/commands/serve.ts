@@ -50,6 +50,23 @@ export function register(program: Command): void {
         process.on("SIGINT", stop);
         process.on("SIGTERM", stop);
       });
+      // A run under way finishes (its gates, its lock released on every host); a second signal abandons it.
+      const active = service.runs.activeRun;
+      if (active) {
+        process.stdout.write(`lading serve: waiting for run ${active.id} (${active.command}) to finish; Ctrl-C again abandons it (its deploy lock then stays on the hosts: --break-lock)\n`);
+        await new Promise<void>((resolve) => {
+          const abandon = (): void => process.exit(130);
+          process.once("SIGINT", abandon);
+          process.once("SIGTERM", abandon);
+          const timer = setInterval(() => {
+            if (service.runs.activeRun) return;
+            clearInterval(timer);
+            process.off("SIGINT", abandon);
+            process.off("SIGTERM", abandon);
+            resolve();
+          }, 200);
+        });
+      }
       process.stdout.write("lading serve: stopped\n");
     });
 }

@@ -364,7 +364,12 @@ describe("lading serve API", function () {
     assert.equal(report.drift, false);
     assert.equal(typeof report.summary, "string");
     const badLimit = await f.call("GET", "/api/plan?limit=nohost");
-    assert.equal(badLimit.status, 422);
+    assert.equal(badLimit.status, 400);
+    assert.deepEqual((badLimit.json as { problems: { file: string; path: string }[] }).problems.map((p) => [p.file, p.path]), [["query", "/limit"]]);
+    const badService = await f.call("POST", "/api/runs", { command: "reconfigure", services: ["nosuch"], confirm: true });
+    assert.equal(badService.status, 400);
+    assert.deepEqual((badService.json as { problems: { path: string; message: string }[] }).problems.map((p) => [p.path, p.message]), [["/services", 'unknown service "nosuch"']]);
+    assert.deepEqual(f.service.runs.list(), [], "a refused request leaves no run");
   });
 
   it("listens on loopback by default, keeps its token 0600, and refuses a token file others can read", async () => {
