@@ -233,7 +233,8 @@ export class DeploymentService {
     const first = await ready;
     if (first.refused?.reason === "locked") throw new ConflictError("another run holds the deploy lock: nothing was changed on any host", first.refused.messages, summaryOf(run));
     if (first.refused?.reason === "unreachable") throw new UnreachableError(first.refused.messages);
-    if (first.error instanceof InputError) throw first.error;
+    // An error before the run's body began (after it, the run's record says what happened).
+    if (first.error !== undefined) throw first.error;
     return summaryOf(run);
   }
 
