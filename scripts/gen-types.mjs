@@ -13,6 +13,8 @@ for (const file of (await readdir(join(root, "schemas"))).filter((f) => f.endsWi
     cwd: join(root, "schemas"),
     bannerComment: `// Generated from schemas/${file} by scripts/gen-types.mjs. Do not edit.`,
     additionalProperties: false,
+    // api.schema.json is a set of definitions (request bodies, answers) that no root property refers to.
+    unreachableDefinitions: file === "api.schema.json",
     style: { singleQuote: false },
   });
   await writeFile(join(out, file.replace(".schema.json", ".ts")), ts);

@@ -14,6 +14,11 @@ if ! command -v age >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then (apt-get install -y -q age || { apt-get update -q && apt-get install -y -q age; }) >/dev/null
   else echo "npm test: age is missing (sudo apt-get install age)" >&2; exit 1; fi
 fi
+# lading serve's browser tests drive Debian's chromium (/usr/bin/chromium) with playwright-core, which downloads no browser.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then (apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }) >/dev/null
+  else echo "npm test: chromium is missing (sudo apt-get install chromium)" >&2; exit 1; fi
+fi
 # The Keystone e2e drives the real OpenStack client (Debian's python3-openstackclient) through the VIP.
 if [ "${LADING_SKIP_E2E:-}" != "1" ] && ! command -v openstack >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then (apt-get install -y -q python3-openstackclient || { apt-get update -q && apt-get install -y -q python3-openstackclient; }) >/dev/null

@@ -1,14 +1,3 @@
-// Documented exit codes (README "Exit codes"). `plan` and `check` use `changes` like terraform's -detailed-exitcode.
-export const EXIT = {
-  ok: 0,
-  /** A run failed on a host, or the lab could not be brought up. */
-  failed: 1,
-  /** plan: changes pending; check: drift found. */
-  changes: 2,
-  /** Bad input in the deployment's files: nothing was touched. */
-  input: 3,
-  /** Bad command-line usage. */
-  usage: 64,
-  /** A bug in lading. */
-  internal: 70,
-} as const;
+// Documented exit codes (README "Exit codes"): the outcomes the core returns (src/run/outcome.ts), which only the
+// CLI turns into the process's exit code.
+export { OUTCOME as EXIT } from "../run/outcome.js";

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError, type Problem } from "../errors.js";
-import { findInventoryFile, loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
+import { findInventoryFile, loadInventory, parseInventory, selectHosts, type Inventory } from "../inventory/index.js";
 import { builtinRolesDir } from "../paths.js";
 import type { DesiredState } from "../render/desired.js";
 import { OverrideSet } from "../render/overrides.js";
@@ -15,7 +15,7 @@ import { encryptedPathOf, isEncryptedPath, KEY_FILE_ENV } from "../secrets/encry
 import { ParameterResolver } from "./params.js";
 import { enableParameterName, loadRoles, type LoadedRole, type RoleSet } from "./roles.js";
 import { portProblems, topologyProblems, type RuleInventory } from "./rules.js";
-import { readYaml, type YamlSource } from "./source.js";
+import { parseYaml, readYaml, type YamlSource } from "./source.js";
 import { CERTIFICATES_DIR, loadCertificates, type DeploymentCertificates } from "../tls/certificates.js";
 
 /** The name the TLS private key goes by among the secrets (never a passwords.yml entry). */
@@ -48,6 +48,11 @@ export interface ProjectOptions {
    * (decryptDeploymentSecrets), by the encrypted file's path.
    */
   decrypted?: ReadonlyMap<string, string>;
+  /**
+   * Texts to read instead of the files on disk, by absolute path (globals.yml files and the inventory): an edit
+   * is checked by the same loader before it is written (src/model/edit-parameter.ts).
+   */
+  texts?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -149,11 +154,20 @@ export function loadProject(opts: ProjectOptions = {}): Project {
     throw new InputError([{ file: envDir ?? dir, message: "no inventory found (inventory.yml, inventory.yaml, inventory, multinode or all-in-one); name one with -i" }]);
   }
   const roles = collect(problems, () => loadRoles([builtinRolesDir, ...(opts.rolesDirs ?? []), join(dir, "roles")]));
-  const inventory = collect(problems, () => loadInventory(inventoryFile));
+  const text = (file: string): string | undefined => opts.texts?.get(file);
+  const exists = (file: string): boolean => text(file) !== undefined || existsSync(file);
+  const yamlOf = (file: string): YamlSource => {
+    const t = text(file);
+    return t === undefined ? readYaml(file) : parseYaml(file, t);
+  };
+  const inventory = collect(problems, () => {
+    const t = text(inventoryFile);
+    return t === undefined ? loadInventory(inventoryFile) : parseInventory(inventoryFile, t);
+  });
   const globalsFile = join(dir, "globals.yml");
-  const globals: YamlSource | undefined = existsSync(globalsFile) ? collect(problems, () => readYaml(globalsFile)) : undefined;
+  const globals: YamlSource | undefined = exists(globalsFile) ? collect(problems, () => yamlOf(globalsFile)) : undefined;
   const envGlobalsFile = envDir ? join(envDir, "globals.yml") : undefined;
-  const envGlobals: YamlSource | undefined = envGlobalsFile && existsSync(envGlobalsFile) ? collect(problems, () => readYaml(envGlobalsFile)) : undefined;
+  const envGlobals: YamlSource | undefined = envGlobalsFile && exists(envGlobalsFile) ? collect(problems, () => yamlOf(envGlobalsFile)) : undefined;
   if (!roles || !inventory) throw new InputError(problems);
 
   const resolver = new ParameterResolver(roles.parameters, [globals, envGlobals]);
@@ -200,7 +214,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
       vip: base.vip_address,
       vipSource: resolver.globalSource("vip_address"),
       // globals.yml unreadable, or its vip_address rejected: that is reported already; "must be set" would mislead.
-      vipUnknown: (existsSync(globalsFile) && !globals) || (!!envGlobalsFile && existsSync(envGlobalsFile) && !envGlobals) || resolver.globalsUnusable || resolver.rejectedGlobals.has("vip_address"),
+      vipUnknown: (exists(globalsFile) && !globals) || (!!envGlobalsFile && exists(envGlobalsFile) && !envGlobals) || resolver.globalsUnusable || resolver.rejectedGlobals.has("vip_address"),
       globalsFile,
     }),
   );

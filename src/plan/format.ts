@@ -14,7 +14,8 @@ export interface FormatOptions {
 
 const paint = (on: boolean | undefined, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 
-function stepLine(step: Step): string {
+/** A step as `lading plan` prints it, e.g. `restart   mariadb`. */
+export function stepLine(step: Step): string {
   switch (step.kind) {
     case "pull":
       return `pull      ${step.image}`;
@@ -54,10 +55,7 @@ export function formatPlan(plan: Plan, opts: FormatOptions): string {
       for (const step of sp.steps) {
         out.push(`    ${paint(c, "33", stepLine(step))}  # ${opts.redact(step.reason)}`);
         if (opts.diffs && step.kind === "write") {
-          const patch = diffLibrary().createTwoFilesPatch(`${step.file.path} (on host)`, `${step.file.path} (wanted)`, step.old ?? "", step.file.content, undefined, undefined, { context: 3 });
-          const body = patch.split("\n").slice(2).filter((l) => l !== "\\ No newline at end of file");
-          for (const l of body) {
-            if (!l) continue;
+          for (const l of diffLines(step)) {
             const colored = l.startsWith("+") ? paint(c, "32", l) : l.startsWith("-") ? paint(c, "31", l) : l;
             out.push(`      ${opts.redact(colored)}`);
           }
@@ -104,6 +102,15 @@ export function planToJson(plan: Plan, redact: (s: string) => string): unknown {
     })),
     schedule: plan.schedule,
   };
+}
+
+/** The unified diff of a write step's file, on the host -> wanted, without its header and empty lines (not redacted). */
+export function diffLines(step: Extract<Step, { kind: "write" }>): string[] {
+  const patch = diffLibrary().createTwoFilesPatch(`${step.file.path} (on host)`, `${step.file.path} (wanted)`, step.old ?? "", step.file.content, undefined, undefined, { context: 3 });
+  return patch
+    .split("\n")
+    .slice(2)
+    .filter((l) => l !== "\\ No newline at end of file" && l !== "");
 }
 
 /** The diff library, loaded when a diff is first printed (a run that prints none skips its ~20 module files). */

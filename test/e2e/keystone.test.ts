@@ -249,6 +249,24 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
     assert.equal(plan.code, 0, plan.stdout);
   });
 
+  it("validate refuses a malformed key of a key repository in passwords.yml with its file and line, touching no host", async () => {
+    const passwords = join(d.dir, "passwords.yml");
+    const good = readFileSync(passwords, "utf8");
+    const keys = (parse(good) as Record<string, string[]>).keystone_fernet_keys!;
+    const lines = good.split("\n");
+    const at = lines.findIndex((l) => l.includes(keys[1]!));
+    lines[at] = lines[at]!.replace(keys[1]!, "not-a-fernet-key");
+    writeFileSync(passwords, lines.join("\n"), { mode: 0o600 });
+    try {
+      const r = await lading(["validate", "-d", d.dir]);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.match(r.stderr, new RegExp(`passwords\\.yml:${at + 1}:\\d+: keystone_fernet_keys/1: key 1 must be a Fernet key`));
+      assert.ok(!r.stderr.includes(keys[0]!) && !r.stdout.includes(keys[0]!), "a key printed");
+    } finally {
+      writeFileSync(passwords, good, { mode: 0o600 });
+    }
+  });
+
   it("a deployment's own role declares its catalogue entry the same way; destroy --service removes the entry with the rest", async () => {
     const roleDir = join(d.dir, "roles", "echo");
     mkdirSync(roleDir, { recursive: true });

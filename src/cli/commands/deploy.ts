@@ -1,7 +1,6 @@
 // The commands that plan and apply: plan, deploy, reconfigure, deploy-containers, pull.
 import type { Command } from "commander";
-import { hasChanges } from "../../plan/plan.js";
-import { EXIT } from "../exit-codes.js";
+import { planOutcome, runApply, type ApplyCommand } from "../../run/run.js";
 import { batchOption } from "../option-parsers.js";
 import { applyAndRecap, planFor, printPlan, withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
@@ -14,12 +13,11 @@ export function register(program: Command): void {
       withEngine("plan", opts, async (ctx) => {
         const plan = await planFor(ctx, "deploy");
         printPlan(ctx, plan, { diffs: opts.diff, verbose: opts.verbose });
-        if (ctx.session.unreachable.size) return EXIT.failed;
-        return hasChanges(plan) ? EXIT.changes : EXIT.ok;
+        return planOutcome(ctx, plan);
       }),
     );
 
-  const applying: [string, string, "deploy" | "reconfigure" | "deploy-containers"][] = [
+  const applying: [string, string, ApplyCommand][] = [
     ["deploy", "render, plan and apply: write changed files, pull images, create clusters, (re)start what changed", "deploy"],
     ["reconfigure", "apply configuration changes only where they differ; restarts roll as each service declares", "reconfigure"],
     ["deploy-containers", "(re)create and restart containers from what is on the hosts, writing no config files", "deploy-containers"],
@@ -29,14 +27,7 @@ export function register(program: Command): void {
       .description(description)
       .option("--serial <n>", "batch size for every service this run (number or percentage)", batchOption("--serial"))
       .action((opts: EngineOptions) =>
-        withEngine(name, opts, async (ctx) => {
-          const plan = await planFor(ctx, mode);
-          if (mode === "reconfigure" && plan.bootstrap.size) {
-            ctx.reporter.emit({ type: "warning", message: `${[...plan.bootstrap.keys()].join(", ")} has no running cluster yet: run lading deploy first; nothing was changed` });
-            return EXIT.failed;
-          }
-          return applyAndRecap(ctx, plan);
-        }),
+        withEngine(name, opts, (ctx) => runApply(ctx, mode)),
       );
   }
 

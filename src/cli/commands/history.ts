@@ -1,6 +1,6 @@
-// history: the revisions recorded on each host, per service (one exec per host).
+// history: the revisions recorded on each host, per service (src/ops/history.ts: one exec per host).
 import type { Command } from "commander";
-import { readRevisions, revisionIsRunning } from "../../lifecycle/revisions.js";
+import { listRevisions } from "../../ops/history.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
@@ -9,28 +9,19 @@ export function register(program: Command): void {
     .description("list the revisions recorded on each host (what rollback can go back to)")
     .action((opts: EngineOptions) =>
       withEngine("history", opts, async (ctx) => {
-        const rows: string[][] = [];
-        const json: unknown[] = [];
-        for (const h of ctx.desired.hosts.values()) {
-          const t = ctx.session.transports.get(h.name);
-          const f = ctx.session.facts.get(h.name);
-          if (!t || !f) continue;
-          const { revisions } = await readRevisions(t, h.stateFile, h.services.map((s) => s.name));
-          for (const r of revisions) {
-            const running = revisionIsRunning(r, f);
-            const images = Object.values(r.images).map((i) => `${i.ref}${i.id ? ` (${i.id.replace(/^sha256:/, "").slice(0, 12)})` : ""}`).join(", ");
-            rows.push([h.name, r.service, String(r.rev), r.time, r.command, images, running ? "running" : ""]);
-            json.push({ type: "revision", host: h.name, service: r.service, rev: r.rev, time: r.time, command: r.command, images: r.images, running });
-          }
-        }
+        const revisions = await listRevisions(ctx);
         if (opts.json) {
-          for (const j of json) process.stdout.write(`${JSON.stringify(j)}\n`);
+          for (const r of revisions) process.stdout.write(`${JSON.stringify({ type: "revision", ...r })}\n`);
           return EXIT.ok;
         }
-        if (!rows.length) {
+        if (!revisions.length) {
           process.stdout.write("no revisions recorded\n");
           return EXIT.ok;
         }
+        const rows = revisions.map((r) => {
+          const images = Object.values(r.images).map((i) => `${i.ref}${i.id ? ` (${i.id.replace(/^sha256:/, "").slice(0, 12)})` : ""}`).join(", ");
+          return [r.host, r.service, String(r.rev), r.time, r.command, images, r.running ? "running" : ""];
+        });
         const head = ["HOST", "SERVICE", "REV", "TIME", "COMMAND", "IMAGES", ""];
         const widths = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
         for (const r of [head, ...rows]) process.stdout.write(`${ctx.redact(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd())}\n`);

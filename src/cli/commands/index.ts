@@ -168,6 +168,24 @@ export const COMMAND_MODULES: CommandModuleEntry[] = [
     commands: [{ term: "lab", description: "A local multi-host test lab: Debian hosts with sshd and Docker, as containers" }],
   },
   {
+    load: () => import("./set.js"),
+    commands: [
+      {
+        term: "set [options] <name> [value]",
+        description: "set a parameter in globals.yml (or --group/--host vars of the inventory), comments kept, validated before it is written; --unset removes it",
+      },
+    ],
+  },
+  {
+    load: () => import("./serve.js"),
+    commands: [
+      {
+        term: "serve [options]",
+        description: "serve the deployment's HTTP API (OpenAPI at /api/openapi.json) and web console: parameters, validate, edits, plan, runs with a live timeline, history, lock, check",
+      },
+    ],
+  },
+  {
     load: () => import("./params.js"),
     commands: [{ term: "params [options] [role]", description: "list the parameters roles read: type, default, constraints, description" }],
   },

@@ -1,6 +1,7 @@
 // lock status: who holds the deploy lock of each host, since when, running what, and whether it looks stale.
 // The facts command reads the lock file already: this costs one round trip per host, like any read.
 import type { Command } from "commander";
+import { lockStatus } from "../../ops/lock-status.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
@@ -10,13 +11,12 @@ export function register(program: Command): void {
     .description("show who holds the deploy lock on each host; exit 2 when any host is locked")
     .action((opts: EngineOptions) =>
       withEngine("lock status", opts, async (ctx) => {
-        const held = new Map(ctx.hold.heldLocks().map((h) => [h.host, h]));
-        for (const host of [...ctx.desired.hosts.keys()].sort()) {
-          const h = held.get(host);
-          if (opts.json) process.stdout.write(`${JSON.stringify({ type: "lock", host, locked: !!h, lock: h?.lock, stale: h?.verdict.stale })}\n`);
-          else process.stdout.write(`${h ? h.verdict.message : `${host}: free`}\n`);
+        const rows = lockStatus(ctx);
+        for (const r of rows) {
+          if (opts.json) process.stdout.write(`${JSON.stringify({ type: "lock", host: r.host, locked: r.locked, lock: r.lock, stale: r.stale })}\n`);
+          else process.stdout.write(`${r.message}\n`);
         }
-        return held.size ? EXIT.changes : EXIT.ok;
+        return rows.some((r) => r.locked) ? EXIT.changes : EXIT.ok;
       }),
     );
 }

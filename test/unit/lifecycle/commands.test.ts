@@ -6,7 +6,7 @@ import { applySets } from "../../../src/lifecycle/upgrade.js";
 import { packageRoot } from "../../../src/paths.js";
 import { copyDeployment, removeDeployment, writeFakePasswords } from "../model/deployment-fixture.js";
 import { runCli } from "../run-cli.js";
-import { versionGateProblems } from "../../../src/cli/commands/upgrade.js";
+import { versionGateProblems } from "../../../src/lifecycle/upgrade-run.js";
 import type { EngineContext } from "../../../src/cli/engine-command.js";
 import { facts, runningFact } from "../engine/fixtures.js";
 

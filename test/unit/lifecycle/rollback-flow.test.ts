@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunEvent } from "../../../src/apply/events.js";
 import { fakeEngineContext } from "./fake-engine-context.js";
-import { runRollback } from "../../../src/cli/commands/rollback.js";
+import { runRollback } from "../../../src/lifecycle/rollback.js";
 import type { HostFacts } from "../../../src/facts/parse.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import { revisionFingerprint, revisionFromDesired, type Revision } from "../../../src/lifecycle/revisions.js";
@@ -85,7 +85,7 @@ describe("rollback flow (fake hosts)", () => {
     }
     const events: RunEvent[] = [];
     const ctx = fakeEngineContext("rollback", project, desired, transports, hostFacts, events);
-    assert.equal(await runRollback(ctx, "webapp", undefined, false), 0, JSON.stringify(events.filter((e) => e.type === "halt" || e.type === "warning")));
+    assert.equal(await runRollback(ctx, "webapp", undefined), 0, JSON.stringify(events.filter((e) => e.type === "halt" || e.type === "warning")));
     await ctx.hold.finish(ctx.session.transports);
     assert.deepEqual(order, ["lab1 stop", "lab1 run lading/webapp:1.0", "lab2 stop", "lab2 run lading/webapp:1.0", "lab3 stop", "lab3 run lading/webapp:1.0"]);
     for (const t of transports.values()) {

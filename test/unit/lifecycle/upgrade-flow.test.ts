@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunEvent } from "../../../src/apply/events.js";
 import { fakeEngineContext } from "./fake-engine-context.js";
-import { runUpgrade } from "../../../src/cli/commands/upgrade.js";
+import { runUpgrade } from "../../../src/lifecycle/upgrade-run.js";
 import type { HostFacts } from "../../../src/facts/parse.js";
 import { loadProject, renderProject } from "../../../src/model/project.js";
 import { applySets } from "../../../src/lifecycle/upgrade.js";
