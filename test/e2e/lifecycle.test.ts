@@ -134,7 +134,11 @@ describe("day 2 on the lab: upgrade, history, prune, rollback, lock, destroy (e2
     // both the rollback and the revision it put back (same images and config).
     const [beforeUpgrade, upgrade, rollback] = lab2.slice(-3);
     assert.deepEqual([beforeUpgrade!.running, upgrade!.running, rollback!.running], [true, false, true]);
-    assert.deepEqual(lab2.filter((r) => r.running), [beforeUpgrade, rollback]);
+    // An older revision runs too when its images and config are the same again (another file changed a parameter
+    // and put it back, as the serve e2e does); none of the upgrade's does.
+    const running = lab2.filter((r) => r.running);
+    assert.ok(running.includes(beforeUpgrade!) && running.includes(rollback!) && !running.includes(upgrade!), JSON.stringify(lab2));
+    assert.ok(lab2.filter((r) => r.command.startsWith("upgrade")).every((r) => !r.running), JSON.stringify(lab2));
     assert.equal(rollback!.command, `rollback --to ${beforeUpgrade!.rev}`);
   });
 
