@@ -617,7 +617,7 @@ async function register(step: Step, input: ApplyInput, state: Map<string, HostSt
 async function registerCatalog(step: Extract<Step, { kind: "register-catalog" }>, input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
   const idp = identityInDesired(input.everyService ?? input.desired);
   if (!idp) throw new HostError("-", `${step.service} has a catalogue entry, but no identity service (a role with identity:, such as keystone) is deployed`);
-  const host = idp.hosts.find((h) => input.transports.has(h) && input.facts.get(h)?.containers.get(idp.identity.container)?.running) ?? idp.hosts.find((h) => input.transports.has(h));
+  const host = registrationMember({ container: idp.identity.container, hosts: idp.hosts }, input.facts, (h) => input.transports.has(h))?.host;
   if (!host) throw new HostError("-", `no ${idp.service} host is reachable to register ${step.service} in its catalogue`);
   const secret = input.secrets[idp.identity.passwordSecret];
   const password = typeof secret === "string" ? secret : "";

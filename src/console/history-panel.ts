@@ -2,17 +2,9 @@
 // confirmation), run through the same rollout policy as any change.
 import { api, ApiError } from "./api.js";
 import { clear, confirmAction, h } from "./dom.js";
-import type { RunSummary } from "../generated/api.js";
+import type { RevisionRow, RunSummary } from "../generated/api.js";
 
-export interface RevisionRow {
-  host: string;
-  service: string;
-  rev: number;
-  time: string;
-  command: string;
-  images: Record<string, { ref: string; id?: string }>;
-  running: boolean;
-}
+export type { RevisionRow };
 
 export function renderHistory(root: HTMLElement, rows: RevisionRow[], onStarted: (run: RunSummary) => void): void {
   clear(root);

@@ -1,17 +1,10 @@
 // history: the revisions recorded on each host of a run, per service, and whether each is what runs (one exec per
 // host). The CLI's `lading history` prints them; lading serve returns them.
-import { readRevisions, revisionIsRunning, type RevisionImage } from "../lifecycle/revisions.js";
+import type { RevisionRow } from "../generated/api.js";
+import { readRevisions, revisionIsRunning } from "../lifecycle/revisions.js";
 import type { RunContext } from "../run/run.js";
 
-export interface RevisionRow {
-  host: string;
-  service: string;
-  rev: number;
-  time: string;
-  command: string;
-  images: Record<string, RevisionImage>;
-  running: boolean;
-}
+export type { RevisionRow };
 
 export async function listRevisions(ctx: RunContext): Promise<RevisionRow[]> {
   const rows: RevisionRow[] = [];
