@@ -274,7 +274,7 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
     hostParams: project.hostParams,
     secrets: project.secrets,
     overrides: project.overrides,
-    tls: project.certificates && { bundle: project.certificates.bundle },
+    tls: project.certificates && { bundle: project.certificates.bundle, caFile: project.certificates.caFile },
     onlyHosts,
     onlyServices,
   });

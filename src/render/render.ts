@@ -27,8 +27,8 @@ export interface RenderInput {
   onlyHosts?: Set<string>;
   /** Render only these services (--service). */
   onlyServices?: Set<string>;
-  /** The deployment's TLS certificate (tls_external): HAProxy's crt bundle. */
-  tls?: { bundle: string };
+  /** The deployment's TLS certificate (tls_external): HAProxy's crt bundle, and the CA file clients trust (a path on the controller). */
+  tls?: { bundle: string; caFile: string };
 }
 
 export interface RenderResult {
@@ -130,6 +130,7 @@ class Renderer {
     ctx.host = { name: host.name, address: host.address };
     ctx.service = { name: role.def.name, configDir };
     ctx.secrets = this.input.secrets;
+    this.addEndpointValues(ctx);
     for (const [name, decl] of Object.entries(role.def.computed ?? {})) {
       const shared = decl.kind === "hosts" || decl.kind === "addressList" || decl.kind === "firstHost";
       const key = `${role.def.name}\0${name}`;
@@ -155,7 +156,19 @@ class Renderer {
     const ctx: Record<string, unknown> = { ...this.params(host.name) };
     ctx.host = { name: host.name, address: host.address };
     ctx.secrets = this.input.secrets;
+    this.addEndpointValues(ctx);
     return ctx;
+  }
+
+  /**
+   * How clients reach the VIP's HTTP frontends: vip_protocol ("https" where HAProxy terminates TLS, tls_external)
+   * for the URLs a role registers or writes for its clients, and tls_ca_file, the CA they must trust (the path of
+   * certificates/ca.pem on the controller, for the operator's files; null without TLS).
+   */
+  private addEndpointValues(ctx: Record<string, unknown>): void {
+    const tls = ctx.tls_external === true;
+    ctx.vip_protocol = tls ? "https" : "http";
+    ctx.tls_ca_file = tls && this.input.tls ? this.input.tls.caFile : null;
   }
 
   private renderString(text: string, ctx: Record<string, unknown>, role: LoadedRole, path: (string | number)[], host: string): string {

@@ -3,7 +3,7 @@
 // Reading and verifying uses node's X509Certificate; creating them is src/tls/generate.ts (the openssl CLI).
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Problem } from "../errors.js";
 import { formatMode, isLooserThanPrivate } from "../secrets/write-private-file.js";
 
@@ -37,6 +37,8 @@ export interface DeploymentCertificates {
   /** The private key alone, for redaction. */
   keyPem: string;
   caPem: string;
+  /** Absolute path of the CA file (ca.pem), for the clients' configuration the operator uses (clouds.yaml). */
+  caFile: string;
   leaf: CertificateSummary;
 }
 
@@ -133,6 +135,7 @@ export function loadCertificates(input: CertificateCheckInput): { certificates?:
       bundle: `${certText}\n${keyPem.trim()}\n`,
       keyPem: keyPem.trim(),
       caPem: `${cas.map((c) => c.toString().trim()).join("\n")}\n`,
+      caFile: resolve(path(CERT_FILES.ca)),
       leaf: leafSummary,
     },
     problems,

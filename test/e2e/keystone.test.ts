@@ -157,6 +157,54 @@ describe("keystone: a real OpenStack service behind HAProxy", function () {
     assert.deepEqual(evs.filter((e) => e.type === "step" && e.service === "keystone"), []);
   });
 
+  it("under tls_external the real client speaks HTTPS to the VIP with the CA clouds.yaml names (and fails without it); endpoints become https; no keystone restart", async () => {
+    const certs = join(d.dir, "certificates");
+    const made = await lading(["certificates", "-d", d.dir]);
+    assert.equal(made.code, 0, made.stderr);
+    const caFile = join(certs, "ca.pem");
+    try {
+      setGlobal(d, "tls_external", "true");
+      const on = await lading(["reconfigure", "-d", d.dir, "--json"]);
+      assert.equal(on.code, 0, on.stdout + on.stderr);
+      const evs = events(on.stdout);
+      // The identity endpoints change through the bootstrap job (its command names them); Keystone itself does not restart.
+      assert.deepEqual(jobSteps(evs).map((e) => e.target), ["bootstrap"]);
+      assert.deepEqual(evs.filter((e) => e.type === "step" && e.service === "keystone" && e.status === "ok" && e.kind !== "job").map((e) => e.kind), []);
+      const clouds = readFileSync(join(d.dir, "clouds.yaml"), "utf8");
+      assert.ok(clouds.includes(`auth_url: "https://${VIP}:5000/v3"`) && clouds.includes(`cacert: "${caFile}"`), clouds);
+      const token = openstack(d, ["token", "issue", "-f", "value", "-c", "id"]);
+      assert.equal(token.code, 0, token.stderr);
+      const endpoints = openstack(d, ["endpoint", "list", "-f", "json"]);
+      assert.equal(endpoints.code, 0, endpoints.stderr);
+      const list = JSON.parse(endpoints.stdout) as { "Service Type": string; Interface: string; URL: string }[];
+      assert.deepEqual(list.filter((e) => e["Service Type"] === "identity").map((e) => e.URL), Array(3).fill(`https://${VIP}:5000/v3`));
+      assert.deepEqual(list.filter((e) => e["Service Type"] === "web-app").map((e) => e.URL), Array(2).fill(`https://${VIP}:8080`), "the web app's catalogue entry follows");
+      // A project created through the catalogue's https identity endpoint (the client follows the catalogue).
+      const project = openstack(d, ["project", "create", "--domain", "default", `tls-${Date.now().toString(36)}`, "-f", "value", "-c", "id"]);
+      assert.equal(project.code, 0, project.stderr);
+      // The same client without the CA refuses the VIP's certificate.
+      const noCa = join(d.dir, "clouds-no-ca.yaml");
+      writeFileSync(noCa, clouds.split("\n").filter((l) => !l.includes("cacert:")).join("\n"), { mode: 0o600 });
+      try {
+        const r = spawnSync("openstack", ["--os-cloud", "lading", "token", "issue"], { encoding: "utf8", env: { ...process.env, OS_CLIENT_CONFIG_FILE: noCa }, timeout: 60_000 });
+        assert.notEqual(r.status, 0, "a client without the CA must fail");
+        assert.match(r.stderr, /certificate verify failed|SSL/i, r.stderr);
+      } finally {
+        rmSync(noCa, { force: true });
+      }
+    } finally {
+      setGlobal(d, "tls_external", "false");
+      const off = await lading(["reconfigure", "-d", d.dir]);
+      assert.equal(off.code, 0, `TLS off again: ${off.stdout}\n${off.stderr}`);
+      // The TLS e2e file makes its own CA.
+      rmSync(certs, { recursive: true, force: true });
+    }
+    assert.doesNotMatch(readFileSync(join(d.dir, "clouds.yaml"), "utf8"), /cacert|https/);
+    const again = openstack(d, ["endpoint", "list", "-f", "value", "-c", "URL"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(again.stdout.split("\n").filter(Boolean).every((u) => u.startsWith("http://")), again.stdout);
+  });
+
   it("a rolling reconfigure (token lifetime) under a token loop through the VIP fails no request, and runs no job", async () => {
     const secrets = parse(readFileSync(join(d.dir, "passwords.yml"), "utf8")) as Record<string, string>;
     const auth = { auth: { identity: { methods: ["password"], password: { user: { name: "admin", domain: { name: "Default" }, password: secrets.keystone_admin_password } } }, scope: { project: { name: "admin", domain: { name: "Default" } } } } };

@@ -68,6 +68,47 @@ describe("TLS in the deployment", function () {
     assert.equal(certificateRequestOf(loadProject({ dir, checkCertificates: false }), { days: 30, renew: false }).dir, dir);
   });
 
+  it("with Keystone, tls_external makes every URL a client is given https: identity endpoints, catalogue entries, clouds.yaml (with the CA) and openrc", () => {
+    const os = copyDeployment(join(packageRoot, "examples", "openstack"));
+    try {
+      writeFakePasswords(os);
+      const render = (): Map<string, { jobs: string[]; catalog: string[]; clouds: string; openrc: string }> => {
+        const out = new Map<string, { jobs: string[]; catalog: string[]; clouds: string; openrc: string }>();
+        for (const svc of renderProject(loadProject({ dir: os })).hosts.get("lab1")!.services) {
+          const op = (dest: string): string => svc.operatorFiles?.find((f) => f.dest === dest)?.content ?? "";
+          out.set(svc.name, {
+            jobs: svc.jobs?.flatMap((j) => j.command) ?? [],
+            catalog: Object.values(svc.catalog?.endpoints ?? {}),
+            clouds: op("clouds.yaml"),
+            openrc: op("admin-openrc.sh"),
+          });
+        }
+        return out;
+      };
+      const plain = render();
+      assert.ok(plain.get("keystone")!.jobs.includes("http://10.98.0.100:5000/v3"));
+      assert.match(plain.get("keystone")!.clouds, /auth_url: "http:\/\/10\.98\.0\.100:5000\/v3"/);
+      assert.doesNotMatch(plain.get("keystone")!.clouds, /cacert/);
+      assert.deepEqual(plain.get("webapp")!.catalog, ["http://10.98.0.100:8080", "http://10.98.0.100:8080"]);
+
+      generateCertificates(certificateRequestOf(loadProject({ dir: os, checkCertificates: false }), { days: 30, renew: false }));
+      const g = join(os, "globals.yml");
+      writeFileSync(g, `${readFileSync(g, "utf8")}\ntls_external: true\n`);
+      const tls = render();
+      const ca = join(os, CERTIFICATES_DIR, CERT_FILES.ca);
+      const ks = tls.get("keystone")!;
+      assert.equal(ks.jobs.filter((a) => a === "https://10.98.0.100:5000/v3").length, 3, "admin, internal and public identity endpoints");
+      assert.ok(!ks.jobs.some((a) => a.startsWith("http://")));
+      assert.match(ks.clouds, /auth_url: "https:\/\/10\.98\.0\.100:5000\/v3"/);
+      assert.ok(ks.clouds.includes(`cacert: "${ca}"`), ks.clouds);
+      assert.match(ks.openrc, /^export OS_AUTH_URL=https:\/\/10\.98\.0\.100:5000\/v3$/m);
+      assert.ok(ks.openrc.includes(`export OS_CACERT=${ca}\n`));
+      assert.deepEqual(tls.get("webapp")!.catalog, ["https://10.98.0.100:8080", "https://10.98.0.100:8080"]);
+    } finally {
+      removeDeployment(os);
+    }
+  });
+
   it("without tls_redirect each HTTP frontend binds TLS on its own port", () => {
     generateCertificates(certificateRequestOf(loadProject({ dir, checkCertificates: false }), { days: 30, renew: false }));
     enable();
