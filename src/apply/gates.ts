@@ -38,7 +38,7 @@ export function describeGate(g: Gate): string {
     case "tcp":
       return `tcp port ${g.port}`;
     case "http":
-      return `http ${g.path} on port ${g.port}`;
+      return `${g.tls ? "https" : "http"} ${g.path} on port ${g.port}`;
     case "command":
       return `command ${g.command.join(" ")}`;
     default:
@@ -138,8 +138,11 @@ export async function checkGate(g: Gate, ctx: GateContext): Promise<GateResult> 
       return { ok: r.code === 0, detail: r.code === 0 ? `port ${g.port} open` : `port ${g.port} closed` };
     }
     case "http": {
-      // Probed from the host itself with bash's /dev/tcp, so hosts need no HTTP client installed.
-      const r = await t.exec(["timeout", "3", "bash", "-c", hostScript("http-probe.bash"), "lading-http-probe", ctx.address, String(g.port), g.path]);
+      // Plain HTTP is probed from the host itself with bash's /dev/tcp, so hosts need no HTTP client installed;
+      // HTTPS (tls_internal) by curl in the service's container, verifying the certificate against the CA.
+      const r = g.tls
+        ? await t.exec(docker.exec(containerOf(g, ctx.service), ["curl", "-sS", "-o", "/dev/null", "--max-time", "3", "-w", "HTTP/1.1 %{http_code}\n", "--cacert", g.tls.caFile, `https://${ctx.address.includes(":") ? `[${ctx.address}]` : ctx.address}:${g.port}${g.path}`]), { become: true })
+        : await t.exec(["timeout", "3", "bash", "-c", hostScript("http-probe.bash"), "lading-http-probe", ctx.address, String(g.port), g.path]);
       const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(r.stdout)?.[1] ?? 0);
       const want = g.status ?? 200;
       return { ok: code === want, detail: `GET ${g.path}: ${code || "no answer"}` };

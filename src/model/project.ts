@@ -16,10 +16,13 @@ import { ParameterResolver } from "./params.js";
 import { enableParameterName, loadRoles, type LoadedRole, type RoleSet } from "./roles.js";
 import { portProblems, topologyProblems, type RuleInventory } from "./rules.js";
 import { parseYaml, readYaml, type YamlSource } from "./source.js";
-import { CERTIFICATES_DIR, loadCertificates, type DeploymentCertificates } from "../tls/certificates.js";
+import { httpBackendHosts, sansOf } from "../tls/backend-hosts.js";
+import { CERTIFICATES_DIR, CERT_FILES, loadBackendCertificate, loadCertificates, type BackendCertificate, type DeploymentCertificates } from "../tls/certificates.js";
 
 /** The name the TLS private key goes by among the secrets (never a passwords.yml entry). */
 export const TLS_KEY_SECRET = "tls_external_key";
+/** The backends' key (tls_internal), a secret for redaction and file modes like HAProxy's. */
+export const TLS_BACKEND_KEY_SECRET = "tls_internal_key";
 
 export interface ProjectOptions {
   /** The deployment directory (default: the current directory). */
@@ -129,6 +132,8 @@ export interface Project {
   certificatesDir: string;
   /** The checked TLS material, when tls_external is on (and checkCertificates not false). */
   certificates?: DeploymentCertificates;
+  /** The checked backends' certificate, when tls_internal is on. */
+  backendCertificate?: BackendCertificate;
 }
 
 function collect<T>(problems: Problem[], fn: () => T): T | undefined {
@@ -207,6 +212,14 @@ export function loadProject(opts: ProjectOptions = {}): Project {
     // The key is a secret like the others: redacted wherever lading prints, and only in 0600/0640 files.
     if (certificates) secrets = { ...secrets, [TLS_KEY_SECRET]: { private_key: certificates.keyPem, public_key: "" } };
   }
+  let backendCertificate: BackendCertificate | undefined;
+  if (opts.checkCertificates !== false && base.tls_internal === true && enabledNames.has("haproxy")) {
+    const { addresses, names } = sansOf(httpBackendHosts(enabled, { hostsOf: (g) => (inventory.groups.has(g) ? inventory.hostsOf(g).map((h) => ({ name: h.name, address: h.address })) : []) }));
+    const loaded = loadBackendCertificate({ dir: certificatesDir, mustCover: [...addresses, ...names], now: Date.now() });
+    problems.push(...loaded.problems);
+    backendCertificate = loaded.backend;
+    if (backendCertificate) secrets = { ...secrets, [TLS_BACKEND_KEY_SECRET]: { private_key: backendCertificate.keyPem.trim(), public_key: "" } };
+  }
 
   const ruleInv = ruleInventory(inventory);
   problems.push(
@@ -237,7 +250,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
       return list;
     },
   };
-  return { dir, environment: opts.environment, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts, certificatesDir, certificates };
+  return { dir, environment: opts.environment, inventoryFile, globalsFile, passwordsFile, inventory, roles, enabled, resolver, hostParams, secrets, overrides, topology, hosts, certificatesDir, certificates, backendCertificate };
 }
 
 export interface RenderOptions {
@@ -274,7 +287,15 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
     hostParams: project.hostParams,
     secrets: project.secrets,
     overrides: project.overrides,
-    tls: project.certificates && { bundle: project.certificates.bundle, caFile: project.certificates.caFile },
+    tls:
+      project.certificates || project.backendCertificate
+        ? {
+            bundle: project.certificates?.bundle ?? "",
+            caFile: project.certificates?.caFile ?? resolve(join(project.certificatesDir, CERTIFICATES_DIR, CERT_FILES.ca)),
+            caPem: project.certificates?.caPem ?? project.backendCertificate!.caPem,
+            ...(project.backendCertificate ? { backend: { certificate: project.backendCertificate.certificatePem, key: project.backendCertificate.keyPem } } : {}),
+          }
+        : undefined,
     onlyHosts,
     onlyServices,
   });

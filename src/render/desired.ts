@@ -83,6 +83,8 @@ export interface DesiredLbEntry {
   tls: boolean;
   /** Plain HTTP on the frontend's port is redirected to HTTPS (tls_redirect). */
   tlsRedirect: boolean;
+  /** HAProxy connects to the backends with TLS (tls_internal), verifying them against the CA. */
+  backendTls: boolean;
   backends: DesiredBackend[];
 }
 

@@ -28,7 +28,7 @@ export interface RenderInput {
   /** Render only these services (--service). */
   onlyServices?: Set<string>;
   /** The deployment's TLS certificate (tls_external): HAProxy's crt bundle, and the CA file clients trust (a path on the controller). */
-  tls?: { bundle: string; caFile: string };
+  tls?: { bundle: string; caFile: string; caPem: string; backend?: { certificate: string; key: string } };
 }
 
 export interface RenderResult {
@@ -144,7 +144,12 @@ class Renderer {
         this.input.topology,
         (port, forHost) => this.renderPort(port, this.baseContext(forHost), role, ["computed", name, "port"]),
         () => this.loadbalancerServices(host),
-        () => ({ bundle: this.input.tls?.bundle ?? "" }),
+        () => ({
+          bundle: this.input.tls?.bundle ?? "",
+          ca: this.input.tls?.caPem ?? "",
+          backendCertificate: this.input.tls?.backend?.certificate ?? "",
+          backendKey: this.input.tls?.backend?.key ?? "",
+        }),
       );
       if (shared) this.sharedComputed.set(key, ctx[name]);
     }
@@ -163,11 +168,13 @@ class Renderer {
   /**
    * How clients reach the VIP's HTTP frontends: vip_protocol ("https" where HAProxy terminates TLS, tls_external)
    * for the URLs a role registers or writes for its clients, and tls_ca_file, the CA they must trust (the path of
-   * certificates/ca.pem on the controller, for the operator's files; null without TLS).
+   * certificates/ca.pem on the controller, for the operator's files; null without TLS); backend_protocol, how HAProxy
+   * and lading's probes reach a service's own HTTP port ("https" with tls_internal).
    */
   private addEndpointValues(ctx: Record<string, unknown>): void {
     const tls = ctx.tls_external === true;
     ctx.vip_protocol = tls ? "https" : "http";
+    ctx.backend_protocol = ctx.tls_internal === true ? "https" : "http";
     ctx.tls_ca_file = tls && this.input.tls ? this.input.tls.caFile : null;
   }
 
@@ -425,7 +432,10 @@ class Renderer {
     const rollout = role.def.rollout ?? {};
     const gate = rollout.gate;
     if (!gate || !("port" in gate)) return rollout;
-    return { ...rollout, gate: { ...gate, port: this.renderPort(gate.port, ctx, role, ["rollout", "gate", "port"]) } };
+    const rendered = { ...gate, port: this.renderPort(gate.port, ctx, role, ["rollout", "gate", "port"]) };
+    // An http gate's tls holds only where its parameter is on: the probe is HTTPS there, plain HTTP elsewhere.
+    if (rendered.kind === "http" && rendered.tls && ctx[rendered.tls.when] !== true) delete rendered.tls;
+    return { ...rollout, gate: rendered };
   }
 
   /** Every load-balancer entry of every enabled role, with its backends, as seen from `host`. */
@@ -460,6 +470,8 @@ class Renderer {
           // TLS is HAProxy's for HTTP frontends only: a TCP one (MariaDB) speaks its own protocol's TLS.
           tls: (e.mode ?? "http") === "http" && ctx.tls_external === true,
           tlsRedirect: (e.mode ?? "http") === "http" && ctx.tls_external === true && ctx.tls_redirect === true,
+          // tls_internal: HAProxy speaks TLS to an HTTP service's own port and verifies its certificate against the CA.
+          backendTls: (e.mode ?? "http") === "http" && ctx.tls_internal === true,
           http: (e.mode ?? "http") === "http",
           backends: backendHosts.map((b, j) => ({
             name: b.name,

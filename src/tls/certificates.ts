@@ -18,6 +18,10 @@ export const CERT_FILES = {
   cert: "haproxy.pem",
   /** HAProxy's private key (certbot's privkey.pem). */
   key: "haproxy.key",
+  /** The backends' certificate (tls_internal: each HTTP service behind HAProxy serves it on its host), then any intermediates. */
+  backendCert: "backend.pem",
+  /** Its private key. */
+  backendKey: "backend.key",
 } as const;
 
 /** What `check` and messages say of a certificate. */
@@ -39,6 +43,15 @@ export interface DeploymentCertificates {
   caPem: string;
   /** Absolute path of the CA file (ca.pem), for the clients' configuration the operator uses (clouds.yaml). */
   caFile: string;
+  leaf: CertificateSummary;
+}
+
+/** The backends' certificate (tls_internal), checked like HAProxy's. */
+export interface BackendCertificate {
+  /** Certificate then chain. */
+  certificatePem: string;
+  keyPem: string;
+  caPem: string;
   leaf: CertificateSummary;
 }
 
@@ -75,25 +88,60 @@ export function covers(cert: X509Certificate, name: string): boolean {
  * material when there is none.
  */
 export function loadCertificates(input: CertificateCheckInput): { certificates?: DeploymentCertificates; problems: Problem[] } {
+  const r = checkPair(input, CERT_FILES.cert, CERT_FILES.key, "tls_external");
+  if (!r.pair) return { problems: r.problems };
+  const { chain, keyPem, caPem, leaf, folder } = r.pair;
+  return {
+    certificates: {
+      dir: folder,
+      // HAProxy's crt: certificate, chain, key; no blank line (the runtime API's payload ends at one).
+      bundle: `${chain}\n${keyPem}\n`,
+      keyPem,
+      caPem,
+      caFile: resolve(join(folder, CERT_FILES.ca)),
+      leaf,
+    },
+    problems: [],
+  };
+}
+
+/** The backends' certificate and key (tls_internal), checked as HAProxy's are; mustCover: every backend host's name and address. */
+export function loadBackendCertificate(input: CertificateCheckInput): { backend?: BackendCertificate; problems: Problem[] } {
+  const r = checkPair(input, CERT_FILES.backendCert, CERT_FILES.backendKey, "tls_internal");
+  if (!r.pair) return { problems: r.problems };
+  return { backend: { certificatePem: `${r.pair.chain}\n`, keyPem: `${r.pair.keyPem}\n`, caPem: r.pair.caPem, leaf: r.pair.leaf }, problems: [] };
+}
+
+interface CheckedPair {
+  folder: string;
+  /** The certificate and its chain, PEM, trimmed. */
+  chain: string;
+  keyPem: string;
+  caPem: string;
+  leaf: CertificateSummary;
+}
+
+/** A certificate file and its key in certificates/: present, readable, private, matching, in date, chained to ca.pem, covering mustCover. */
+function checkPair(input: CertificateCheckInput, certName: string, keyName: string, setting: string): { pair?: CheckedPair; problems: Problem[] } {
   const folder = join(input.dir, CERTIFICATES_DIR);
   const path = (f: string): string => join(folder, f);
   const problems: Problem[] = [];
   const problem = (file: string, message: string): void => void problems.push({ file: path(file), message });
-  const missing = [CERT_FILES.ca, CERT_FILES.cert, CERT_FILES.key].filter((f) => !existsSync(path(f)));
+  const missing = [CERT_FILES.ca, certName, keyName].filter((f) => !existsSync(path(f)));
   if (missing.length) {
-    for (const f of missing) problem(f, "not found: tls_external is on; run lading certificates, or put your own PEM files there (README \"TLS\")");
+    for (const f of missing) problem(f, `not found: ${setting} is on; run lading certificates, or put your own PEM files there (README "TLS")`);
     return { problems };
   }
   const read = (f: string): string => readFileSync(path(f), "utf8");
   let key: KeyObject | undefined;
-  const keyPem = read(CERT_FILES.key);
-  const keyMode = statSync(path(CERT_FILES.key)).mode;
-  if (isLooserThanPrivate(keyMode)) problem(CERT_FILES.key, `is mode ${formatMode(keyMode)}, readable by others: a private key must be 0600 (chmod 600)`);
+  const keyPem = read(keyName);
+  const keyMode = statSync(path(keyName)).mode;
+  if (isLooserThanPrivate(keyMode)) problem(keyName, `is mode ${formatMode(keyMode)}, readable by others: a private key must be 0600 (chmod 600)`);
   try {
     key = createPrivateKey(keyPem);
   } catch {
     // The error of a bad key may quote it: say only what is wrong.
-    problem(CERT_FILES.key, "is not a readable PEM private key (unencrypted PKCS#8, PKCS#1 or SEC1)");
+    problem(keyName, "is not a readable PEM private key (unencrypted PKCS#8, PKCS#1 or SEC1)");
   }
   const parse = (f: string): X509Certificate[] | undefined => {
     const pems = pemCertificates(read(f));
@@ -108,34 +156,31 @@ export function loadCertificates(input: CertificateCheckInput): { certificates?:
       return undefined;
     }
   };
-  const chain = parse(CERT_FILES.cert);
+  const chain = parse(certName);
   const cas = parse(CERT_FILES.ca);
   if (!chain || !cas) return { problems };
   const leaf = chain[0]!;
-  const leafSummary = summarize(path(CERT_FILES.cert), leaf);
+  const leafSummary = summarize(path(certName), leaf);
   const notBefore = Date.parse(leaf.validFrom);
-  if (leafSummary.expiresMs <= input.now) problem(CERT_FILES.cert, `certificate ${leafSummary.subject} expired on ${leafSummary.expires}: renew it (lading certificates --renew, or your CA)`);
-  else if (notBefore > input.now) problem(CERT_FILES.cert, `certificate ${leafSummary.subject} is not valid before ${new Date(notBefore).toISOString()}`);
+  if (leafSummary.expiresMs <= input.now) problem(certName, `certificate ${leafSummary.subject} expired on ${leafSummary.expires}: renew it (lading certificates --renew, or your CA)`);
+  else if (notBefore > input.now) problem(certName, `certificate ${leafSummary.subject} is not valid before ${new Date(notBefore).toISOString()}`);
   for (const ca of cas) {
     const s = summarize(path(CERT_FILES.ca), ca);
     if (s.expiresMs <= input.now) problem(CERT_FILES.ca, `CA certificate ${s.subject} expired on ${s.expires}`);
   }
-  if (key && !leaf.checkPrivateKey(key)) problem(CERT_FILES.key, `does not match the certificate of ${CERT_FILES.cert} (${leafSummary.subject})`);
+  if (key && !leaf.checkPrivateKey(key)) problem(keyName, `does not match the certificate of ${certName} (${leafSummary.subject})`);
   const chainProblem = verifyChain(chain, cas);
-  if (chainProblem) problem(CERT_FILES.cert, chainProblem);
+  if (chainProblem) problem(certName, chainProblem);
   for (const name of input.mustCover) {
-    if (!covers(leaf, name)) problem(CERT_FILES.cert, `certificate ${leafSummary.subject} does not cover ${name} (its SANs: ${leaf.subjectAltName ?? "none"}): issue one that does (lading certificates --renew)`);
+    if (!covers(leaf, name)) problem(certName, `certificate ${leafSummary.subject} does not cover ${name} (its SANs: ${leaf.subjectAltName ?? "none"}): issue one that does (lading certificates --renew)`);
   }
   if (problems.length) return { problems };
-  const certText = chain.map((c) => c.toString().trim()).join("\n");
   return {
-    certificates: {
-      dir: folder,
-      // HAProxy's crt: certificate, chain, key; no blank line (the runtime API's payload ends at one).
-      bundle: `${certText}\n${keyPem.trim()}\n`,
+    pair: {
+      folder,
+      chain: chain.map((c) => c.toString().trim()).join("\n"),
       keyPem: keyPem.trim(),
       caPem: `${cas.map((c) => c.toString().trim()).join("\n")}\n`,
-      caFile: resolve(path(CERT_FILES.ca)),
       leaf: leafSummary,
     },
     problems,

@@ -21,6 +21,8 @@ export interface CertificateRequest {
   /** Addresses (IP SANs) and names (DNS SANs) it must cover: the VIP, tls_external_name, each HAProxy host. */
   addresses: string[];
   names: string[];
+  /** SANs of the backends' certificate (tls_internal): every host serving an HTTP service behind HAProxy. None: not issued. */
+  backend?: { addresses: string[]; names: string[] };
   /** Validity of the server certificate in days. */
   days: number;
   /** Issue a new server certificate and key even when the present one is fine. */
@@ -36,6 +38,10 @@ export interface CertificateReport {
   kept?: CertificateSummary;
   /** Why the present certificate was replaced without --renew (e.g. a new host's address). */
   reason?: string;
+  /** The backends' certificate issued (or kept), when the request has backends. */
+  backendIssued?: CertificateSummary;
+  backendKept?: CertificateSummary;
+  backendReason?: string;
 }
 
 const CA_DAYS = 3650;
@@ -53,7 +59,7 @@ export function subjectAltNames(addresses: string[], names: string[]): string {
 }
 
 /** Why the certificate in `folder` must be replaced (expired, soon expiring, a SAN missing), or undefined. */
-function replacementReason(certFile: string, req: CertificateRequest, now: number): string | undefined {
+function replacementReason(certFile: string, req: { addresses: string[]; names: string[] }, now: number): string | undefined {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(readFileSync(certFile));
@@ -75,9 +81,17 @@ export function generateCertificates(req: CertificateRequest): CertificateReport
   if (!haveCa && existsSync(at(CERT_FILES.ca))) {
     throw new InputError([{ file: at(CERT_FILES.ca), message: `is there without ${CERT_FILES.caKey}: your own CA's certificates are used as they are; lading certificates issues only from its own CA (remove ${CERT_FILES.ca} to let it create one)` }]);
   }
-  const reason = haveCa && existsSync(at(CERT_FILES.cert)) ? replacementReason(at(CERT_FILES.cert), req, now) : undefined;
-  if (haveCa && existsSync(at(CERT_FILES.cert)) && existsSync(at(CERT_FILES.key)) && !req.renew && !reason) {
-    return { folder, createdCa: false, kept: summarize(at(CERT_FILES.cert), new X509Certificate(readFileSync(at(CERT_FILES.cert)))) };
+  /** Whether a certificate must be issued, and why (undefined: keep it). */
+  const decide = (cert: string, key: string, sans: { addresses: string[]; names: string[] }): { issue: boolean; reason?: string } => {
+    if (!haveCa || !existsSync(at(cert)) || !existsSync(at(key))) return { issue: true };
+    const reason = replacementReason(at(cert), sans, now);
+    return { issue: req.renew || reason !== undefined, reason };
+  };
+  const server = decide(CERT_FILES.cert, CERT_FILES.key, req);
+  const backend = req.backend && decide(CERT_FILES.backendCert, CERT_FILES.backendKey, req.backend);
+  const summaryOf = (f: string): CertificateSummary => summarize(at(f), new X509Certificate(readFileSync(at(f))));
+  if (!server.issue && !backend?.issue) {
+    return { folder, createdCa: false, kept: summaryOf(CERT_FILES.cert), ...(req.backend ? { backendKept: summaryOf(CERT_FILES.backendCert) } : {}) };
   }
 
   const work = mkdtempSync(join(tmpdir(), "lading-certificates-"));
@@ -92,36 +106,46 @@ export function generateCertificates(req: CertificateRequest): CertificateReport
       writeFileSync(w("ca.key"), readFileSync(at(CERT_FILES.caKey)), { mode: 0o600 });
       writeFileSync(w("ca.pem"), readFileSync(at(CERT_FILES.ca)));
     }
-    openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", w("server.key")], "creating the server key");
-    writeFileSync(
-      w("server.cnf"),
-      [
-        "[req]",
-        "distinguished_name = dn",
-        "prompt = no",
-        "[dn]",
-        `CN = ${req.commonName.replace(/[^A-Za-z0-9.:*-]/g, "")}`,
-        "[v3]",
-        "basicConstraints = critical,CA:FALSE",
-        "keyUsage = critical,digitalSignature,keyEncipherment",
-        "extendedKeyUsage = serverAuth",
-        "authorityKeyIdentifier = keyid",
-        `subjectAltName = ${subjectAltNames(req.addresses, req.names)}`,
-        "",
-      ].join("\n"),
-    );
-    openssl(["req", "-new", "-config", w("server.cnf"), "-key", w("server.key"), "-out", w("server.csr")], "creating the certificate request");
-    openssl(
-      ["x509", "-req", "-in", w("server.csr"), "-CA", w("ca.pem"), "-CAkey", w("ca.key"), "-set_serial", `0x${randomBytes(16).toString("hex").replace(/^[89a-f]/, "7")}`, "-days", String(req.days), "-sha256", "-extfile", w("server.cnf"), "-extensions", "v3", "-out", w("server.pem")],
-      "signing the server certificate",
-    );
-    // Keys first: a certificate never points at a key that is not there yet.
+    /** Issues a server certificate for these SANs from the CA in `work`, and puts it and its key in the folder. */
+    const issue = (name: string, commonName: string, sans: { addresses: string[]; names: string[] }, certFile: string, keyFile: string): CertificateSummary => {
+      openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", w(`${name}.key`)], `creating the ${name} key`);
+      writeFileSync(
+        w(`${name}.cnf`),
+        [
+          "[req]",
+          "distinguished_name = dn",
+          "prompt = no",
+          "[dn]",
+          `CN = ${commonName.replace(/[^A-Za-z0-9.:*-]/g, "")}`,
+          "[v3]",
+          "basicConstraints = critical,CA:FALSE",
+          "keyUsage = critical,digitalSignature,keyEncipherment",
+          "extendedKeyUsage = serverAuth",
+          "authorityKeyIdentifier = keyid",
+          `subjectAltName = ${subjectAltNames(sans.addresses, sans.names)}`,
+          "",
+        ].join("\n"),
+      );
+      openssl(["req", "-new", "-config", w(`${name}.cnf`), "-key", w(`${name}.key`), "-out", w(`${name}.csr`)], `creating the ${name} certificate request`);
+      openssl(
+        ["x509", "-req", "-in", w(`${name}.csr`), "-CA", w("ca.pem"), "-CAkey", w("ca.key"), "-set_serial", `0x${randomBytes(16).toString("hex").replace(/^[89a-f]/, "7")}`, "-days", String(req.days), "-sha256", "-extfile", w(`${name}.cnf`), "-extensions", "v3", "-out", w(`${name}.pem`)],
+        `signing the ${name} certificate`,
+      );
+      // Key first: a certificate never points at a key that is not there yet.
+      writePrivateFileAtomically(at(keyFile), readFileSync(w(`${name}.key`), "utf8"));
+      writeFileSync(at(certFile), readFileSync(w(`${name}.pem`)), { mode: 0o644 });
+      return summaryOf(certFile);
+    };
     if (!haveCa) writePrivateFileAtomically(at(CERT_FILES.caKey), readFileSync(w("ca.key"), "utf8"));
-    writePrivateFileAtomically(at(CERT_FILES.key), readFileSync(w("server.key"), "utf8"));
-    writeFileSync(at(CERT_FILES.cert), readFileSync(w("server.pem")), { mode: 0o644 });
+    const issued = server.issue ? issue("server", req.commonName, req, CERT_FILES.cert, CERT_FILES.key) : undefined;
+    const backendIssued = req.backend && backend?.issue ? issue("backend", "lading backends", req.backend, CERT_FILES.backendCert, CERT_FILES.backendKey) : undefined;
     if (!haveCa) writeFileSync(at(CERT_FILES.ca), readFileSync(w("ca.pem")), { mode: 0o644 });
-    const issued = summarize(at(CERT_FILES.cert), new X509Certificate(readFileSync(at(CERT_FILES.cert))));
-    return { folder, createdCa: !haveCa, issued, reason };
+    return {
+      folder,
+      createdCa: !haveCa,
+      ...(issued ? { issued, reason: server.reason } : { kept: summaryOf(CERT_FILES.cert) }),
+      ...(backendIssued ? { backendIssued, backendReason: backend?.reason } : req.backend ? { backendKept: summaryOf(CERT_FILES.backendCert) } : {}),
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // What `lading certificates` asks for, from the deployment: the names and addresses clients reach HAProxy by.
 import { InputError } from "../errors.js";
 import { environmentDir, type Project } from "../model/project.js";
+import { httpBackendHosts, sansOf } from "./backend-hosts.js";
 import type { CertificateRequest } from "./generate.js";
 
 /** The VIP and tls_external_name, and every HAProxy host's name and address (its own endpoints), as SANs. */
@@ -18,6 +19,8 @@ export function certificateRequestOf(project: Project, opts: { days: number; ren
     commonName: externalName ?? vip,
     addresses: [vip, ...hosts.map((h) => h.address).filter(isAddress)],
     names: [...(externalName ? [externalName] : []), ...hosts.map((h) => h.name), ...hosts.map((h) => h.address).filter((a) => !isAddress(a))],
+    // The backends' certificate (tls_internal): every host serving an HTTP service behind HAProxy.
+    backend: sansOf(httpBackendHosts(project.enabled, project.topology)),
     days: opts.days,
     renew: opts.renew,
   };

@@ -11,6 +11,7 @@ import os
 import random
 import signal
 import socket
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,6 +137,14 @@ def main():
     backends = Backends(config)
     server = ThreadingHTTPServer((config["http"]["bind"], int(config["http"]["port"])), make_handler(config, backends))
     server.daemon_threads = True
+    certfile = config["http"].get("certfile", "")
+    if certfile:
+        # tls_internal: HTTPS on this port with the backends' certificate (HAProxy verifies it against the CA).
+        # The handshake runs in each request's thread (at its first read), never in the accepting loop.
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        tls.load_cert_chain(certfile, config["http"]["keyfile"])
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 
     # As PID 1 the process gets no default action for SIGTERM: without a handler `docker stop` would wait out
     # the stop timeout and kill it. Requests in flight finish; the server stops taking new ones.
@@ -145,7 +154,8 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"webapp {VERSION} listening on {config['http']['bind']}:{config['http']['port']}", file=sys.stderr, flush=True)
+    scheme = "https" if certfile else "http"
+    print(f"webapp {VERSION} listening on {scheme}://{config['http']['bind']}:{config['http']['port']}", file=sys.stderr, flush=True)
     server.serve_forever()
     server.server_close()
     print(f"webapp {VERSION} stopped", file=sys.stderr, flush=True)

@@ -24,6 +24,8 @@ export function describeCertificateReport(r: CertificateReport): string[] {
   if (r.createdCa) lines.push(`created a private CA: ${r.folder}/ca.pem (its key ca.key, mode 0600); clients trust ca.pem (curl --cacert)`);
   if (r.issued) lines.push(`issued ${r.issued.file} for ${r.issued.subject}, valid until ${r.issued.expires}${r.reason ? ` (replaced: ${r.reason})` : ""}; its key haproxy.key is mode 0600`);
   if (r.kept) lines.push(`kept ${r.kept.file} (${r.kept.subject}, valid until ${r.kept.expires}): it covers every name; --renew issues a new one`);
-  lines.push(r.kept ? "nothing to deploy" : "next: tls_external: true in globals.yml, then lading reconfigure (a renewed certificate is loaded without a restart)");
+  if (r.backendIssued) lines.push(`issued ${r.backendIssued.file} for the HTTP backends (tls_internal), valid until ${r.backendIssued.expires}${r.backendReason ? ` (replaced: ${r.backendReason})` : ""}; its key backend.key is mode 0600`);
+  if (r.backendKept) lines.push(`kept ${r.backendKept.file} (the HTTP backends' certificate, valid until ${r.backendKept.expires})`);
+  lines.push(r.kept && !r.backendIssued ? "nothing to deploy" : "next: tls_external: true (and tls_internal: true for TLS to the backends) in globals.yml, then lading reconfigure (a renewed certificate is loaded without a restart)");
   return lines;
 }

@@ -286,7 +286,7 @@ export const INVALID_CASES: InvalidCase[] = [
     files: { "globals.yml": `${GLOBALS}enable_mariadb: false\n` },
     problems: [
       { file: "<lading>/roles/webapp/role.yaml", line: 8, column: 13, path: "dependsOn/0", message: "role webapp depends on mariadb, which is disabled" },
-      { file: "<lading>/roles/webapp/role.yaml", line: 98, column: 3, path: "database", message: "role webapp registers a database, but no database cluster role (gate galera) is enabled" },
+      { file: "<lading>/roles/webapp/role.yaml", line: 105, column: 3, path: "database", message: "role webapp registers a database, but no database cluster role (gate galera) is enabled" },
     ],
   },
   {

@@ -31,6 +31,7 @@ const loadbalancerService = object({
   timeouts: object({ client: value, server: value }),
   tls: boolean,
   tlsRedirect: boolean,
+  backendTls: boolean,
   backends: list(object({ name: value, address: value, port: value, backup: boolean })),
 });
 
@@ -39,6 +40,9 @@ export function contextShape(role: LoadedRole, roles: LoadedRole[], globals: Par
   const fields: Record<string, Shape> = {
     host: object({ name: value, address: value }),
     service: object({ name: value, configDir: value }),
+    vip_protocol: value,
+    backend_protocol: value,
+    tls_ca_file: value,
   };
   const secrets: Record<string, Shape> = {};
   const parameters: ParameterSpecs = { ...globals };
@@ -53,7 +57,7 @@ export function contextShape(role: LoadedRole, roles: LoadedRole[], globals: Par
   for (const [name, spec] of Object.entries(role.role.computed ?? {})) {
     if (!spec) continue;
     fields[name] =
-      spec.kind === "hosts" ? list(hostItem) : spec.kind === "loadbalancerServices" ? list(loadbalancerService) : spec.kind === "tlsCertificate" ? object({ bundle: value }) : value;
+      spec.kind === "hosts" ? list(hostItem) : spec.kind === "loadbalancerServices" ? list(loadbalancerService) : spec.kind === "tlsCertificate" ? object({ bundle: value, ca: value, backendCertificate: value, backendKey: value }) : value;
   }
   return object(fields);
 }

@@ -1,7 +1,7 @@
 // TLS through the deployment: a lab deployment with tls_external renders HAProxy's TLS binds and its PEM (0600),
 // refuses a bad certificate at load with its file, and plans a renewed certificate as a hot reload, not a restart.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hotReloadArgv } from "../../../src/apply/apply.js";
 import { checkGate } from "../../../src/apply/gates.js";
@@ -107,6 +107,64 @@ describe("TLS in the deployment", function () {
     } finally {
       removeDeployment(os);
     }
+  });
+
+  it("tls_internal: lading certificates issues the backends' certificate; HAProxy verifies each HTTP backend over TLS; the services serve HTTPS with their key private; gates probe HTTPS", () => {
+    const os = copyDeployment(join(packageRoot, "examples", "openstack"));
+    try {
+      writeFakePasswords(os);
+      const req = certificateRequestOf(loadProject({ dir: os, checkCertificates: false }), { days: 30, renew: false });
+      assert.deepEqual(req.backend, { addresses: ["10.98.0.11", "10.98.0.12", "10.98.0.13"], names: ["lab1", "lab2", "lab3"] });
+      const report = generateCertificates(req);
+      assert.ok(report.backendIssued && report.issued);
+      assert.equal(statSync(join(os, CERTIFICATES_DIR, CERT_FILES.backendKey)).mode & 0o777, 0o600);
+      // Run again: both kept.
+      const again = generateCertificates(req);
+      assert.ok(again.kept && again.backendKept && !again.backendIssued);
+      const g = join(os, "globals.yml");
+      writeFileSync(g, `${readFileSync(g, "utf8")}\ntls_internal: true\n`);
+      const project = loadProject({ dir: os });
+      const lab2 = renderProject(project).hosts.get("lab2")!;
+      const svc = (n: string) => lab2.services.find((x) => x.name === n)!;
+      const fileOf = (n: string, f: string) => svc(n).files.find((x) => x.path.endsWith(`/${f}`));
+      const cfg = fileOf("haproxy", "haproxy.cfg")!.content;
+      for (const [name, port] of [["webapp", 8080], ["keystone", 5000], ["rabbitmq_management", 15672]] as const) {
+        assert.match(cfg, new RegExp(`listen ${name}\\n[\\s\\S]*?server lab1 10\\.98\\.0\\.11:${port} check .* ssl verify required ca-file /etc/haproxy/ca\\.pem verifyhost lab1\\n`), name);
+      }
+      // The database stays a TCP backend without it; the frontends stay plain HTTP (tls_external is off).
+      assert.match(cfg, /server lab1 10\.98\.0\.11:3306 check inter 2s rise 2 fall 5\n/);
+      assert.doesNotMatch(cfg, /crt \/etc\/haproxy\/haproxy\.pem/);
+      assert.equal(fileOf("haproxy", "ca.pem")!.content, project.backendCertificate!.caPem);
+      assert.equal(fileOf("haproxy", "ca.pem")!.hotReload?.says, "CA bundle changed, seamless reload");
+      for (const [name, owner, mode] of [["webapp", "42400:42400", "0600"], ["keystone", "42425:42425", "0600"], ["rabbitmq", "root:42439", "0640"]] as const) {
+        const key = fileOf(name, "backend.key")!;
+        assert.deepEqual([key.owner, key.mode], [owner, mode], name);
+        assert.equal(key.content, project.backendCertificate!.keyPem);
+        assert.ok(fileOf(name, "backend.pem")!.content.includes("BEGIN CERTIFICATE"));
+      }
+      assert.match(fileOf("webapp", "webapp.ini")!.content, /certfile = \/etc\/webapp\/backend\.pem\nkeyfile = \/etc\/webapp\/backend\.key/);
+      assert.match(fileOf("keystone", "keystone-uwsgi.ini")!.content, /^https-socket = 10\.98\.0\.12:5000,\/etc\/keystone\/backend\.pem,\/etc\/keystone\/backend\.key,HIGH$/m);
+      assert.match(fileOf("rabbitmq", "rabbitmq.conf")!.content, /management\.ssl\.port = 15672/);
+      assert.doesNotMatch(fileOf("rabbitmq", "rabbitmq.conf")!.content, /management\.tcp/);
+      assert.deepEqual(svc("webapp").rollout.gate, { kind: "http", port: 8080, path: "/health", status: 200, tls: { when: "tls_internal", caFile: "/etc/webapp/ca.pem" } });
+      assert.ok(svc("webapp").containers[0]!.healthcheck!.test.includes("https://10.98.0.12:8080/health"));
+      assert.equal(svc("keystone").identity?.url, "https://10.98.0.12:5000/v3");
+      // The key is redacted like HAProxy's.
+      const r = new Redactor(Object.values(project.secrets));
+      assert.doesNotMatch(r.redact(project.backendCertificate!.keyPem), /PRIVATE KEY-----\n[A-Za-z0-9+/]/);
+    } finally {
+      removeDeployment(os);
+    }
+  });
+
+  it("tls_internal refuses a backends' certificate that does not cover a backend host, naming the file", () => {
+    generateCertificates({ ...certificateRequestOf(loadProject({ dir, checkCertificates: false }), { days: 30, renew: false }), backend: { addresses: ["10.98.0.11"], names: ["lab1"] } });
+    const g = join(dir, "globals.yml");
+    writeFileSync(g, `${readFileSync(g, "utf8")}\ntls_internal: true\n`);
+    assert.throws(
+      () => loadProject({ dir }),
+      (err: unknown) => err instanceof InputError && err.problems.some((p) => p.file.endsWith("certificates/backend.pem") && /does not cover 10\.98\.0\.12/.test(p.message)),
+    );
   });
 
   it("without tls_redirect each HTTP frontend binds TLS on its own port", () => {
