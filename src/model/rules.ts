@@ -2,6 +2,7 @@
 // (topology rules) and after (rules over rendered values).
 import type { Problem } from "../errors.js";
 import type { DesiredState } from "../render/desired.js";
+import { driverOf } from "../services/index.js";
 import type { LoadedRole } from "./roles.js";
 
 /** What the topology rules need to know of the inventory. */
@@ -69,10 +70,10 @@ export function topologyProblems(
       problems.push({ ...role.source.locate(["identity"]), message: `role ${role.def.name} has identity:, so it must say provides: identity` });
     }
     const members = hostsOfRole(role);
-    if (role.def.rollout?.gate?.kind === "galera" && members.size % 2 === 0 && members.size > 0) {
-      const g = role.def.groups.find((x) => inv.hasGroup(x)) ?? role.def.groups[0]!;
-      problems.push({ ...inv.groupLocation(g), message: `the Galera group "${g}" has ${members.size} members: it needs an odd number, so that a split leaves a majority` });
-    }
+    // The driver of what the role provides knows how many members its cluster may have (Galera: an odd number).
+    const g = role.def.groups.find((x) => inv.hasGroup(x)) ?? role.def.groups[0]!;
+    const countProblem = driverOf(role.def)?.quorum?.memberCountProblem?.(g, members.size);
+    if (countProblem) problems.push({ ...inv.groupLocation(g), message: countProblem });
     if (role.def.rollout?.vipLast && members.size > 1 && (globals.vip === null || globals.vip === undefined || globals.vip === "")) {
       vipNeededBy.push({ role: role.def.name, hosts: members.size });
     }
