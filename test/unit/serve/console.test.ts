@@ -62,6 +62,9 @@ describe("lading serve console (headless Chromium)", function () {
 
   it("shows the validators' inline error for a bad value, then saves the fixed one and shows it in the plan's diff", async () => {
     const { page } = b;
+    // A fresh load: on the page the previous test left, a goto that changes only the hash boots the console again
+    // (hashchange), which renders the form anew, possibly after this test typed into the old one.
+    await page.goto("about:blank");
     await page.goto(`${f.url}/#token=${encodeURIComponent(f.token)}`);
     const input = page.locator("#param-haproxy_max_connections");
     await input.waitFor();
