@@ -242,7 +242,10 @@ export function buildPlan(input: PlanInput): Plan {
           }
           // A file it reloads that was not on the host (its folder removed, or never written): the container may
           // hold the mount of a folder that is gone, where a reload would not find it; a restart mounts the new one.
-          const missingReloadable = svc.files.filter((f) => f.hotReload?.container === c.name && changedFiles.has(f.path) && !hf.files.get(f.path)?.exists).map((f) => f.path);
+          // A new file beside one that is there (a CA bundle added to HAProxy's folder) is in the mounted folder: it reloads.
+          const dirOf = (p: string): string => p.slice(0, p.lastIndexOf("/"));
+          const folderThere = (p: string): boolean => svc.files.some((o) => o.path !== p && dirOf(o.path) === dirOf(p) && hf.files.get(o.path)?.exists);
+          const missingReloadable = svc.files.filter((f) => f.hotReload?.container === c.name && changedFiles.has(f.path) && !hf.files.get(f.path)?.exists && !folderThere(f.path)).map((f) => f.path);
           if (runningHash !== configHash || missingReloadable.length) {
             const names = [...changedFiles].filter((p) => restartFiles.some((f) => f.path === p) || missingReloadable.includes(p)).map((p) => p.slice(p.lastIndexOf("/") + 1));
             sp.steps.push({
@@ -286,9 +289,21 @@ function hotReloads(svc: DesiredService, changedFiles: Set<string>, steps: Step[
     const short = f.path.startsWith(`${svc.configDir}/`) ? f.path.slice(svc.configDir.length + 1) : f.path;
     out.push({ kind: "reload", service: svc.name, container: hr.container, path: f.path, script: hr.script, args: hr.args, reason: `${svc.name}: ${hr.says} (${short})` });
   }
-  // A full reload (HAProxy's whole configuration) reads every other changed file of its container too.
-  const full = new Set(svc.files.filter((f) => f.hotReload?.full && out.some((s) => s.kind === "reload" && s.path === f.path)).map((f) => f.hotReload!.container));
-  return out.filter((s) => s.kind !== "reload" || !full.has(s.container) || !!svc.files.find((f) => f.path === s.path)?.hotReload?.full);
+  // A full reload (HAProxy's whole configuration) reads every other changed file of its container too: one per
+  // container, naming every file it loads (two in a row would start new workers twice for one change).
+  type Reload = Extract<Step, { kind: "reload" }>;
+  const reloads = out as Reload[];
+  const short = (path: string): string => (path.startsWith(`${svc.configDir}/`) ? path.slice(svc.configDir.length + 1) : path);
+  const fullOf = new Map<string, Reload>();
+  for (const r of reloads) if (!fullOf.has(r.container) && svc.files.find((f) => f.path === r.path)?.hotReload?.full) fullOf.set(r.container, r);
+  const kept: Reload[] = [];
+  for (const r of reloads) {
+    const full = fullOf.get(r.container);
+    if (!full) kept.push(r);
+    else if (!kept.includes(full)) kept.push(full);
+    if (full && full !== r) full.reason = full.reason.replace(/\)$/, `, ${short(r.path)})`);
+  }
+  return kept;
 }
 
 /**

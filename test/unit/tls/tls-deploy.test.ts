@@ -244,6 +244,19 @@ describe("plan: a renewed certificate is a hot reload", () => {
     assert.deepEqual(kinds(started.hosts.get("h1")!.services[0]!.steps), ["write", "start"]);
   });
 
+  it("a changed configuration and a changed CA bundle are one seamless reload, naming both files", () => {
+    const RELOAD = { container: "haproxy", script: "haproxy-reload.sh", args: ["/run/haproxy/admin.sock", "/etc/haproxy/haproxy.cfg"], says: "configuration changed, seamless reload", full: true };
+    const hot = file("haproxy", "haproxy.cfg", "global\n  maxconn 1\n", { restarts: [], hotReload: RELOAD });
+    const ca = file("haproxy", "ca.pem", "CA", { restarts: [], hotReload: { ...RELOAD, says: "CA bundle changed, seamless reload" } });
+    // Running with files that restart nothing: its config hash covers none of them.
+    const f = running();
+    f.containers.set(hp.name, runningFact(hp, configHashOf([])));
+    const plan = buildPlan({ desired: state({ h1: [service("haproxy", [hot, ca, pem("new")], [hp])] }), facts: new Map([["h1", f]]), secrets: {}, mode: "deploy" });
+    const steps = plan.hosts.get("h1")!.services[0]!.steps;
+    assert.deepEqual(kinds(steps), ["write", "write", "write", "reload"], JSON.stringify(steps.map((x) => x.reason)));
+    assert.equal(steps[3]!.reason, "haproxy: configuration changed, seamless reload (haproxy.cfg, ca.pem, haproxy.pem)");
+  });
+
   it("genconfig writes the file and reloads nothing", () => {
     const plan = buildPlan({ desired: state({ h1: [service("haproxy", [cfg, pem("new")], [hp])] }), facts: new Map([["h1", running()]]), secrets: {}, mode: "genconfig" });
     assert.deepEqual(kinds(plan.hosts.get("h1")!.services[0]!.steps), ["write"]);
