@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { run as dockerRun, sha256, canonicalJson } from "../src/docker/commands.js";
-import { databaseRegistrationSql, MYSQL_STDIN_ARGV } from "../src/services/galera/sql.js";
+import { databaseRegistrationSql, MYSQL_STDIN_ARGV } from "../src/apply/registrations.js";
 import { labLayout } from "../src/lab/index.js";
 import { loadProject, renderProject } from "../src/model/project.js";
 import { packageRoot } from "../src/paths.js";

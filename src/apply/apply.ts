@@ -9,18 +9,15 @@ import type { DesiredService, DesiredState } from "../render/desired.js";
 import type { SecretValue } from "../render/render.js";
 import { forEachHost, PutFilesError, type ExecResult, type Transport } from "../transport/index.js";
 import type { Emit, HostRecap } from "./events.js";
-import { checkGate, deadlineOf, describeGate, gateOf, waitForGate, type GateContext } from "./gates.js";
-import { containerOf, type Capability } from "../services/driver.js";
-import { driverFor, driverOf, gateProbe, REGISTERED_IN } from "../services/index.js";
+import { checkGate, containerOf, deadlineOf, describeGate, GALERA_DRAIN_MS, gateOf, haproxyBackendsUp, waitForGaleraIdle, waitForGate, type GateContext } from "./gates.js";
 import { parseDuration } from "./duration.js";
 import { isHostScriptName, shScriptArgv, type HostScriptName } from "../host-scripts/index.js";
-import { clusterInDesired, identityInDesired, registrationMember, type RegistrationCluster } from "./registrations.js";
-import { catalogRequest, runCatalogRequest } from "../services/keystone/catalog.js";
+import { catalogRequest, clusterInDesired, databaseRegistrationSql, identityInDesired, registerMessaging, registrationMember, runCatalogRequest, runSql, type RegistrationCluster } from "./registrations.js";
 import { describeRefusal, quorumRefusals, type QuorumRefusal } from "./quorum.js";
 import { revertHost } from "./revert.js";
-import { findVipHolder } from "../services/keepalived/vip.js";
+import { findVipHolder } from "./vip.js";
 import { buildSchedule, mainContainerOf, type ServiceSchedule } from "../plan/schedule.js";
-import { lbServersOf, OTHERS_SERVING_TIMEOUT_MS, serversLeftInMaintenance, SESSIONS_DRAIN_MS, setLbState, shutdownSessions, waitForOthersServing, waitForSessionsEnded, type LbServer, type LoadBalancer } from "../services/haproxy/lb-drain.js";
+import { lbServersOf, OTHERS_SERVING_TIMEOUT_MS, serversLeftInMaintenance, SESSIONS_DRAIN_MS, setLbState, shutdownSessions, waitForOthersServing, waitForSessionsEnded, type LbServer, type LoadBalancer } from "./lb-drain.js";
 
 export interface ApplyInput {
   plan: Plan;
@@ -47,7 +44,7 @@ export interface ApplyInput {
    * The clusters registrations run in (registrationClusters of the project). Absent, they are read from
    * `desired`, which lacks them when the run is limited to other services.
    */
-  clusters?: Map<Capability, RegistrationCluster>;
+  clusters?: Map<string, RegistrationCluster>;
   /**
    * The desired state of every service, when the run is limited to some (--service): where the load balancers
    * a restarting host leaves are found. Absent, `desired`, which lacks HAProxy when the run is limited to other services.
@@ -107,15 +104,14 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyResult> {
       throw new Halt();
     }
 
-    // The load balancers (the service providing loadbalancer) that run now: a host leaves their rotation while its service restarts.
+    // The HAProxies that run now: a host leaves their rotation while its service restarts.
     const loadBalancers: LoadBalancer[] = [];
     for (const h of (input.everyService ?? input.desired).hosts.values()) {
-      const lbSvc = h.services.find((x) => x.provides === "loadbalancer");
+      const lbSvc = h.services.find((x) => x.rollout.gate?.kind === "haproxy");
       const t = input.transports.get(h.name);
       const g = lbSvc?.rollout.gate;
       const container = lbSvc ? mainContainerOf(lbSvc) : undefined;
-      // The admin socket is the haproxy gate's (its default otherwise).
-      if (lbSvc && t && container && input.facts.get(h.name)?.containers.get(container)?.running) loadBalancers.push({ host: h.name, transport: t, container, socket: g?.kind === "haproxy" ? g.socket : undefined });
+      if (lbSvc && t && container && g?.kind === "haproxy" && input.facts.get(h.name)?.containers.get(container)?.running) loadBalancers.push({ host: h.name, transport: t, container, socket: g.socket });
     }
 
     // A run that died mid-rollout (its stale lock was broken to get here) may have left a host in maintenance.
@@ -366,15 +362,13 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   let backendsUpBefore: string[] | undefined;
   let lbServers: LbServer[] = [];
   const g = gateOf(sp.desired);
-  const probe = gateProbe(g.kind);
-  const outOfRotation = driverOf(sp.desired)?.outOfRotation;
-  // Before the first stop of a running member: note what its gate must find again (HAProxy's backends), take the
+  // Before the first stop of a running member: note what HAProxy serves (for HAProxy's own gate), take the
   // host out of the HAProxies in front of it, and move its work away (RabbitMQ queue leaders and clients).
   const firstStopOfMember = (container: string): boolean =>
     !prepared && container === mainContainerOf(sp.desired) && !!run.facts?.containers.get(container)?.running;
   // Whether that has anything to do (it may, when a load balancer could point at the host):
   const needsPreparation = (container: string): boolean =>
-    firstStopOfMember(container) && (!!probe.baseline || !!run.loadBalancers?.length || !!sp.desired.rollout.drain?.length);
+    firstStopOfMember(container) && (g.kind === "haproxy" || !!run.loadBalancers?.length || !!sp.desired.rollout.drain?.length);
   // A restart keeps the container's id: the facts have it (asking again costs a round trip).
   const recordRestart = async (step: RestartStep): Promise<void> => {
     const known = run.facts?.containers.get(step.container)?.id;
@@ -384,27 +378,33 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
   const beforeStop = async (container: string): Promise<void> => {
     if (!firstStopOfMember(container)) return;
     prepared = true;
-    if (probe.baseline) backendsUpBefore = await probe.baseline(t, container, g);
+    if (g.kind === "haproxy") backendsUpBefore = await haproxyBackendsUp(t, container, g.socket);
     else if (run.loadBalancers?.length) {
       const ports = sp.desired.containers.flatMap((c) => c.ports);
       const { servers, unreachable } = await lbServersOf(run.address, ports, run.loadBalancers);
       if (unreachable.length) run.emit({ type: "warning", host, message: `could not ask the load balancer on ${unreachable.join("; ")}: ${host} stays in its rotation until its health checks notice` });
       if (servers.length) {
         const names = [...new Set(servers.map((x) => `${x.proxy}/${x.server}`))].join(", ");
-        await runStep(host, { kind: "drain", service: sp.service, reason: `${names} in maintenance on ${[...new Set(servers.map((x) => x.lb.host))].join(", ")} until the gate passes${outOfRotation?.note ?? ""}` }, "haproxy", async () => {
+        await runStep(host, { kind: "drain", service: sp.service, reason: `${names} in maintenance on ${[...new Set(servers.map((x) => x.lb.host))].join(", ")} until the gate passes${g.kind === "galera" ? "; transactions in flight finish, then idle connections are closed" : ""}` }, "haproxy", async () => {
           const lacking = await waitForOthersServing(servers, OTHERS_SERVING_TIMEOUT_MS);
           if (lacking.length) run.emit({ type: "warning", host, message: `no other server of ${lacking.join(", ")} serves after ${OTHERS_SERVING_TIMEOUT_MS / 1000} s: ${host} is taken out all the same, and that proxy serves nothing until a server comes back` });
           lbServers = servers;
           const failures = await setLbState(servers, "maint");
           if (failures.length) run.emit({ type: "warning", host, message: `could not take ${failures.join("; ")} out of rotation` });
+          // A database keeps its clients' connections open between queries: out of rotation, the node lets the
+          // transactions in flight finish, then HAProxy closes the connections left (idle), so that a client
+          // reconnects to another node at its next query instead of waiting on this one while it shuts down.
           // Requests HAProxy sent the host before it left the rotation are answered before the service stops
           // (a Keystone token request takes a few hundred milliseconds: one was cut in the e2e without this).
-          // A service whose driver settles its own clients (a database's open connections) does that instead.
-          if (!outOfRotation) {
+          if (g.kind !== "galera") {
             const busy = await waitForSessionsEnded(servers, SESSIONS_DRAIN_MS);
             if (busy.length) run.emit({ type: "warning", host, message: `requests still in flight after ${SESSIONS_DRAIN_MS / 1000} s on ${busy.join(", ")}: they are cut now` });
-          } else {
-            for (const message of await outOfRotation.settle(t, containerOf(g, sp.desired), host, () => shutdownSessions(servers))) run.emit({ type: "warning", host, message });
+          }
+          if (g.kind === "galera") {
+            const left = await waitForGaleraIdle(t, containerOf(g, sp.desired), GALERA_DRAIN_MS);
+            if (left) run.emit({ type: "warning", host, message: `${left} transaction(s) still in flight on ${host} after ${GALERA_DRAIN_MS / 1000} s: their connections are closed now` });
+            const unclosed = await shutdownSessions(servers);
+            if (unclosed.length) run.emit({ type: "warning", host, message: `could not close the sessions of ${unclosed.join("; ")}` });
           }
         });
       }
@@ -474,7 +474,7 @@ async function applyServiceOnHost(run: HostRun): Promise<void> {
         case "reload":
           // The file is in place (its write came first); the script reads it from there, in the container.
           // HAProxy's gate then expects the backends that are up now (a reload keeps no server state).
-          if (probe.baseline && !backendsUpBefore) backendsUpBefore = await probe.baseline(t, step.container, g);
+          if (g.kind === "haproxy" && !backendsUpBefore) backendsUpBefore = await haproxyBackendsUp(t, step.container, g.socket);
           try {
             await runStep(host, step, step.container, () => mustExec(t, hotReloadArgv(step)));
           } catch (e) {
@@ -595,17 +595,16 @@ export async function gate(host: string, address: string, svc: DesiredService, t
 
 async function register(step: Step, input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
   if (step.kind !== "register-database" && step.kind !== "register-messaging") return;
-  const capability = REGISTERED_IN[step.kind];
-  const driver = driverFor(capability);
+  const gateKind = step.kind === "register-database" ? "galera" : "rabbitmq";
   // Run it on a member of the cluster that serves it, even when the run does not deploy that cluster.
-  const cluster = input.clusters?.get(capability) ?? clusterInDesired(input.desired, capability);
+  const cluster = input.clusters?.get(gateKind) ?? clusterInDesired(input.desired, gateKind);
   const target = cluster && registrationMember(cluster, input.facts, (h) => input.transports.has(h));
-  if (!target) throw new HostError("-", `no ${driver.name} host is reachable to register ${step.service}`);
+  if (!target) throw new HostError("-", `no ${gateKind} host is reachable to register ${step.service}`);
   const t = input.transports.get(target.host)!;
   const secret = input.secrets[step.passwordSecret];
   const password = typeof secret === "string" ? secret : "";
-  if (!driver.register) throw new HostError("-", `the ${driver.name} driver registers nothing: ${step.service}'s ${step.kind} cannot run`);
-  await driver.register(t, target.container, step.kind === "register-database" ? { kind: "database", name: step.name, user: step.user, password } : { kind: "messaging", vhost: step.vhost, user: step.user, password });
+  if (step.kind === "register-database") await runSql(t, target.container, databaseRegistrationSql(step.name, step.user, password));
+  else await registerMessaging(t, target.container, step.vhost, step.user, password);
   const hs = state.get(target.host) ?? {};
   hs.registrations = { ...(hs.registrations ?? {}), [step.stateKey]: step.stateValue };
   state.set(target.host, hs);
@@ -617,7 +616,7 @@ async function register(step: Step, input: ApplyInput, state: Map<string, HostSt
  */
 async function registerCatalog(step: Extract<Step, { kind: "register-catalog" }>, input: ApplyInput, state: Map<string, HostStateFile>): Promise<void> {
   const idp = identityInDesired(input.everyService ?? input.desired);
-  if (!idp) throw new HostError("-", `${step.service} has a catalogue entry, but no identity service (a role with provides: identity, such as keystone) is deployed`);
+  if (!idp) throw new HostError("-", `${step.service} has a catalogue entry, but no identity service (a role with identity:, such as keystone) is deployed`);
   const host = registrationMember({ container: idp.identity.container, hosts: idp.hosts }, input.facts, (h) => input.transports.has(h))?.host;
   if (!host) throw new HostError("-", `no ${idp.service} host is reachable to register ${step.service} in its catalogue`);
   const secret = input.secrets[idp.identity.passwordSecret];

@@ -1,13 +1,14 @@
 // Whether each member of a clustered service is whole with its peers, asked live of the service itself (the
-// gate of its driver, when the driver says its gate asks the cluster: Galera, RabbitMQ): a node can run and pass its own healthcheck while outside its cluster (a RabbitMQ
+// cluster gates of gates.ts): a node can run and pass its own healthcheck while outside its cluster (a RabbitMQ
 // node whose metadata store stayed partitioned after a short network blip, a Galera node in a non-Primary
 // component). `check` reports these; the engine's container health cannot see them.
 import type { HostFacts } from "../facts/parse.js";
 import type { DesiredState } from "../render/desired.js";
 import type { Transport } from "../transport/index.js";
-import { checkGate, gateOf } from "./gates.js";
-import { containerOf } from "../services/driver.js";
-import { driverOf } from "../services/index.js";
+import { checkGate, containerOf, gateOf } from "./gates.js";
+
+/** Gate kinds that ask a member about its cluster, not only about itself. */
+const CLUSTER_GATES = new Set(["galera", "rabbitmq"]);
 
 export interface MemberProblem {
   host: string;
@@ -16,7 +17,7 @@ export interface MemberProblem {
 }
 
 /**
- * Asks every running member of every clustered service (rollout.quorum, its driver's gate asking the cluster) whether it sees
+ * Asks every running member of every clustered service (rollout.quorum with a cluster gate) whether it sees
  * the whole cluster: as many members as have the service's container on their host. Hosts in parallel, one
  * gate check each per service. Members whose container is not running are the container health's report.
  */
@@ -28,7 +29,7 @@ export async function clusterMemberProblems(desired: DesiredState, facts: Map<st
     for (const host of members) {
       const svc = desired.hosts.get(host)!.services.find((s) => s.name === name)!;
       const gate = gateOf(svc);
-      if (!svc.rollout.quorum || !driverOf(svc)?.clusterGate) break;
+      if (!svc.rollout.quorum || !CLUSTER_GATES.has(gate.kind)) break;
       const container = containerOf(gate, svc);
       const existing = members.filter((m) => facts.get(m)?.containers.has(container)).length;
       const t = transports.get(host);

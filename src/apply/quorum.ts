@@ -4,7 +4,6 @@
 import type { HostFacts } from "../facts/parse.js";
 import type { Plan } from "../plan/plan.js";
 import type { DesiredState } from "../render/desired.js";
-import { driverOf } from "../services/index.js";
 
 export interface DegradedMember {
   host: string;
@@ -19,10 +18,8 @@ export interface QuorumRefusal {
   degraded: DegradedMember[];
   /** Healthy members the rollout would have restarted. */
   wouldRestart: string[];
-  /** Every member of a cluster whose driver refuses a full outage (Galera) is down: starting them would not form a cluster, recovery must. */
+  /** Every member of a Galera cluster is down: starting them would not form a cluster, recovery must. */
   fullOutage?: boolean;
-  /** The lading command that brings the cluster back after a full outage (its driver's), when there is one. */
-  recovery?: string;
 }
 
 /** How many members may be down at once so that a majority stays up (at least 1, or nothing could restart). */
@@ -73,13 +70,11 @@ export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<str
       const degraded = degradedMembers(members, container, facts, healthyNow.get(svc.name));
       if (!degraded.length) continue;
       const down = new Set(degraded.map((d) => d.host));
-      const quorum = driverOf(svc)?.quorum;
-      const recovery = quorum ? { recovery: quorum.recovery } : {};
       // Galera after a full outage: no member may simply start (none is safe to bootstrap, or one with older
       // data would be); only mariadb-recovery picks the node with the newest data.
       const existing = members.filter((m) => facts.get(m)?.containers.has(container));
-      if (quorum?.fullOutageRefuses && existing.length > 0 && existing.every((m) => down.has(m) && !facts.get(m)?.containers.get(container)?.running)) {
-        out.push({ service: svc.name, degraded, wouldRestart: [], fullOutage: true, ...recovery });
+      if (svc.rollout.gate?.kind === "galera" && existing.length > 0 && existing.every((m) => down.has(m) && !facts.get(m)?.containers.get(container)?.running)) {
+        out.push({ service: svc.name, degraded, wouldRestart: [], fullOutage: true });
         continue;
       }
       const wouldRestart = members.filter((m) => {
@@ -88,7 +83,7 @@ export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<str
         const running = facts.get(m)?.containers.get(container)?.running;
         return !!running && !!sp?.steps.some((s) => STOPPING_STEPS.has(s.kind));
       });
-      if (wouldRestart.length) out.push({ service: svc.name, degraded, wouldRestart, ...recovery });
+      if (wouldRestart.length) out.push({ service: svc.name, degraded, wouldRestart });
     }
   }
   return out;
@@ -96,8 +91,8 @@ export function quorumRefusals(plan: Plan, desired: DesiredState, facts: Map<str
 
 export function describeRefusal(r: QuorumRefusal): string {
   if (r.fullOutage) {
-    return `every member of the ${r.service} cluster is down: ${r.degraded.map((d) => `${d.host} (${d.detail})`).join(", ")}; starting them would not form a cluster. Nothing was changed: run lading ${r.recovery}, which bootstraps from the node with the newest data`;
+    return `every member of the ${r.service} cluster is down: ${r.degraded.map((d) => `${d.host} (${d.detail})`).join(", ")}; starting them would not form a cluster. Nothing was changed: run lading mariadb-recovery, which bootstraps from the node with the newest data`;
   }
   const who = r.degraded.map((d) => `${d.host} (${d.detail})`).join(", ");
-  return `the ${r.service} cluster is already degraded: ${who}; restarting ${r.wouldRestart.join(", ")} now could lose its quorum. Nothing was changed: bring ${r.degraded.map((d) => d.host).join(", ")} back first (for example lading deploy -l ${r.degraded.map((d) => d.host).join(",")} -s ${r.service})${r.recovery ? `, or after a full outage run lading ${r.recovery}` : ""}`;
+  return `the ${r.service} cluster is already degraded: ${who}; restarting ${r.wouldRestart.join(", ")} now could lose its quorum. Nothing was changed: bring ${r.degraded.map((d) => d.host).join(", ")} back first (for example lading deploy -l ${r.degraded.map((d) => d.host).join(",")} -s ${r.service}), or after a full outage run lading ${r.service === "mariadb" ? "mariadb-recovery" : "rabbitmq-reset-state"}`;
 }

@@ -7,10 +7,7 @@ import type { HostFacts, HostStateFile } from "../facts/parse.js";
 import type { Destroy } from "../generated/role.js";
 import { configHashOf } from "../plan/plan.js";
 import type { DesiredFile, DesiredService, DesiredState, IdentityProvider } from "../render/desired.js";
-import { clusterInDesired, identityInDesired } from "../apply/registrations.js";
-import type { Capability } from "../services/driver.js";
-import { catalogRequest, runCatalogRequest } from "../services/keystone/catalog.js";
-import { driverFor } from "../services/index.js";
+import { catalogRequest, clusterInDesired, databaseRemovalSql, identityInDesired, removeMessaging, runCatalogRequest, runSql } from "../apply/registrations.js";
 import type { Emit } from "../apply/events.js";
 import type { Transport } from "../transport/index.js";
 import { revisionsDirOf } from "./revisions.js";
@@ -38,9 +35,9 @@ function sha(content: string): string {
   return docker.sha256(content);
 }
 
-/** The host running the service that provides `capability` (database, queue) that lading can reach, and its container. */
-function clusterMember(desired: DesiredState, facts: Map<string, HostFacts>, capability: Capability): { host: string; container: string } | undefined {
-  const cluster = clusterInDesired(desired, capability);
+/** The host running the cluster with this gate kind (galera, rabbitmq) that lading can reach, and its container. */
+function clusterMember(desired: DesiredState, facts: Map<string, HostFacts>, gateKind: string): { host: string; container: string } | undefined {
+  const cluster = clusterInDesired(desired, gateKind);
   const host = cluster?.hosts.find((h) => facts.get(h)?.containers.get(cluster.container)?.running);
   return cluster && host ? { host, container: cluster.container } : undefined;
 }
@@ -68,7 +65,7 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
       const was = h.services.find((s) => s.name === other.name);
       const reallyChanged = changed.filter((file) => was?.files.some((x) => x.path === file.path && x.content !== file.content));
       if (!reallyChanged.length) continue;
-      if (other.provides !== "loadbalancer") {
+      if (other.rollout.gate?.kind !== "haproxy") {
         warnings.push(`${h.name}: ${other.name} has files that mention ${service} (${reallyChanged.map((x) => x.path).join(", ")}): run lading reconfigure afterwards`);
         continue;
       }
@@ -102,13 +99,13 @@ export function destroyPlan(desired: DesiredState, without: DesiredState, facts:
     steps.push({ kind: "remove-path", host: h.name, service, path: `${revisionsDirOf(h.stateFile)}/${service}`, reason: `revisions of ${service}` });
 
     if (svc.database && !databaseDone) {
-      const m = clusterMember(desired, facts, "database");
+      const m = clusterMember(desired, facts, "galera");
       if (m) steps.push({ kind: "drop-database", host: m.host, service, container: m.container, name: svc.database.name, user: svc.database.user, reason: `database ${svc.database.name} and user ${svc.database.user} of ${service}` });
       else warnings.push(`no running Galera node is reachable: database ${svc.database.name} and user ${svc.database.user} stay`);
       databaseDone = true;
     }
     if (svc.messaging && !messagingDone) {
-      const m = clusterMember(desired, facts, "queue");
+      const m = clusterMember(desired, facts, "rabbitmq");
       if (m) steps.push({ kind: "remove-messaging", host: m.host, service, container: m.container, vhost: svc.messaging.vhost, user: svc.messaging.user, reason: `queue user ${svc.messaging.user}${svc.messaging.vhost === "/" ? "" : ` and vhost ${svc.messaging.vhost}`} of ${service}` });
       else warnings.push(`no running RabbitMQ node is reachable: queue user ${svc.messaging.user} stays`);
       messagingDone = true;
@@ -241,9 +238,9 @@ async function runDestroyStep(step: DestroyStep, t: Transport, secrets: Record<s
     case "remove-path":
       return must(t, removePathArgv(step.path));
     case "drop-database":
-      return driverFor("database").unregister?.(t, step.container, { kind: "database", name: step.name, user: step.user });
+      return runSql(t, step.container, databaseRemovalSql(step.name, step.user));
     case "remove-messaging":
-      return driverFor("queue").unregister?.(t, step.container, { kind: "messaging", vhost: step.vhost, user: step.user });
+      return removeMessaging(t, step.container, step.vhost, step.user);
     case "remove-catalog": {
       const password = secrets[step.identity.passwordSecret];
       await runCatalogRequest(t, step.identity, catalogRequest("remove", step.identity, typeof password === "string" ? password : "", { name: step.name, type: step.type }));

@@ -204,7 +204,7 @@ export function loadProject(opts: ProjectOptions = {}): Project {
   // TLS: checked here, so that every command refuses a bad certificate before it connects anywhere.
   const certificatesDir = envDir && existsSync(join(envDir, CERTIFICATES_DIR)) ? envDir : dir;
   let certificates: DeploymentCertificates | undefined;
-  if (opts.checkCertificates !== false && base.tls_external === true && enabled.some((r) => r.def.provides === "loadbalancer")) {
+  if (opts.checkCertificates !== false && base.tls_external === true && enabledNames.has("haproxy")) {
     const mustCover = [base.vip_address, base.tls_external_name].filter((x): x is string => typeof x === "string" && x !== "");
     const loaded = loadCertificates({ dir: certificatesDir, mustCover, now: Date.now() });
     problems.push(...loaded.problems);

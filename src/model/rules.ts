@@ -2,7 +2,6 @@
 // (topology rules) and after (rules over rendered values).
 import type { Problem } from "../errors.js";
 import type { DesiredState } from "../render/desired.js";
-import { driverOf } from "../services/index.js";
 import type { LoadedRole } from "./roles.js";
 
 /** What the topology rules need to know of the inventory. */
@@ -32,11 +31,6 @@ export function topologyProblems(
     return s;
   };
 
-  // The first enabled role providing each capability: the one the service drivers find.
-  const providers = new Map<string, LoadedRole>();
-  for (const r of enabled) if (r.def.provides && !providers.has(r.def.provides)) providers.set(r.def.provides, r);
-  const describeAt = (l: Omit<Problem, "message">): string => `${l.file}${l.line ? `:${l.line}` : ""}`;
-
   for (const role of enabled) {
     role.def.groups.forEach((g, i) => {
       if (!inv.hasGroup(g)) {
@@ -52,28 +46,18 @@ export function topologyProblems(
       // A backend group that is one of the role's own groups is reported once, above.
       if (!inv.hasGroup(e.backendGroup) && !role.def.groups.includes(e.backendGroup)) problems.push({ ...role.source.locate(["loadbalancer", i, "backendGroup"]), message: `backend group "${e.backendGroup}" is not in the inventory` });
     });
-    if (role.def.database && !providers.has("database")) {
-      problems.push({ ...role.source.locate(["database"]), message: `role ${role.def.name} registers a database, but no enabled role provides database (provides: database, as mariadb does)` });
+    const gateKinds = new Set(enabled.map((r) => r.def.rollout?.gate?.kind));
+    if (role.def.database && !gateKinds.has("galera")) {
+      problems.push({ ...role.source.locate(["database"]), message: `role ${role.def.name} registers a database, but no database cluster role (gate galera) is enabled` });
     }
-    if (role.def.messaging && !providers.has("queue")) {
-      problems.push({ ...role.source.locate(["messaging"]), message: `role ${role.def.name} registers a queue user, but no enabled role provides queue (provides: queue, as rabbitmq does)` });
-    }
-    const provided = role.def.provides;
-    const first = provided && providers.get(provided);
-    if (provided && first && first !== role) {
-      problems.push({ ...role.source.locate(["provides"]), message: `role ${role.def.name} provides ${provided}, as role ${first.def.name} does (${describeAt(first.source.locate(["provides"]))}): at most one enabled role provides each` });
-    }
-    if (provided === "identity" && !role.def.identity) {
-      problems.push({ ...role.source.locate(["provides"]), message: `role ${role.def.name} provides identity, but has no identity: (how other roles' catalog: entries are registered in it)` });
-    }
-    if (role.def.identity && provided !== "identity") {
-      problems.push({ ...role.source.locate(["identity"]), message: `role ${role.def.name} has identity:, so it must say provides: identity` });
+    if (role.def.messaging && !gateKinds.has("rabbitmq")) {
+      problems.push({ ...role.source.locate(["messaging"]), message: `role ${role.def.name} registers a queue user, but no RabbitMQ role is enabled` });
     }
     const members = hostsOfRole(role);
-    // The driver of what the role provides knows how many members its cluster may have (Galera: an odd number).
-    const g = role.def.groups.find((x) => inv.hasGroup(x)) ?? role.def.groups[0]!;
-    const countProblem = driverOf(role.def)?.quorum?.memberCountProblem?.(g, members.size);
-    if (countProblem) problems.push({ ...inv.groupLocation(g), message: countProblem });
+    if (role.def.rollout?.gate?.kind === "galera" && members.size % 2 === 0 && members.size > 0) {
+      const g = role.def.groups.find((x) => inv.hasGroup(x)) ?? role.def.groups[0]!;
+      problems.push({ ...inv.groupLocation(g), message: `the Galera group "${g}" has ${members.size} members: it needs an odd number, so that a split leaves a majority` });
+    }
     if (role.def.rollout?.vipLast && members.size > 1 && (globals.vip === null || globals.vip === undefined || globals.vip === "")) {
       vipNeededBy.push({ role: role.def.name, hosts: members.size });
     }

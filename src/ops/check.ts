@@ -6,7 +6,6 @@ import { clusterMemberProblems, describeMemberProblem } from "../apply/cluster-h
 import { containerHealth } from "../engine/container-health.js";
 import { LISTENERS_ARGV, parseListeners, wildcardListeners } from "../engine/listeners.js";
 import { buildPlan, hasChanges, type Plan } from "../plan/plan.js";
-import { driverOf } from "../services/index.js";
 import type { RunContext } from "../run/run.js";
 import { DEFAULT_EXPIRY_WARNING_DAYS, describeExpiring, expiringCertificates } from "../tls/expiry.js";
 
@@ -51,19 +50,17 @@ export async function checkDeployment(ctx: RunContext): Promise<CheckReport> {
       else notes.push(`${h.name}: listening sockets not checked (ss: ${(r.stderr.trim() || `exit ${r.code}`).split("\n")[0]})`);
     }),
   );
-  // A whole cluster down that a deploy cannot repair (Galera: its driver says so) needs recovery, not a deploy.
-  const outages = new Map<string, { down: number; total: number; cluster: string; recovery: string }>();
+  // A whole Galera cluster down needs recovery, not a deploy.
+  const galera = new Map<string, { down: number; total: number }>();
   for (const [host, h] of ctx.desired.hosts)
-    for (const s of h.services) {
-      const quorum = driverOf(s)?.quorum;
-      if (!quorum?.fullOutageRefuses) continue;
-      const g = outages.get(s.name) ?? { down: 0, total: 0, cluster: quorum.fullOutageRefuses, recovery: quorum.recovery };
+    for (const s of h.services.filter((x) => x.rollout.gate?.kind === "galera")) {
+      const g = galera.get(s.name) ?? { down: 0, total: 0 };
       g.total++;
       const c = ctx.session.facts.get(host)?.containers.get(s.containers[0]!.name);
       if (c && !c.running) g.down++;
-      outages.set(s.name, g);
+      galera.set(s.name, g);
     }
-  for (const [svc, g] of outages) if (g.total > 0 && g.down === g.total) problems.push(`${svc}: every node of the ${g.cluster} cluster is down: run lading ${g.recovery}`);
+  for (const [svc, g] of galera) if (g.total > 0 && g.down === g.total) problems.push(`${svc}: every node of the Galera cluster is down: run lading mariadb-recovery`);
   // A member can run, healthy by its own healthcheck, outside its cluster: asked of each cluster itself.
   for (const p of await clusterMemberProblems(ctx.desired, ctx.session.facts, ctx.session.transports)) problems.push(describeMemberProblem(p));
   // Certificates that expire soon, deployed or in the deployment (an alert, with a JSON event each).

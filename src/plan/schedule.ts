@@ -4,12 +4,10 @@
 // it, `deploy` executes exactly it, and the executor never adds a batch or changes one.
 import type { HostFacts } from "../facts/parse.js";
 import { batchesOf } from "../apply/rollout.js";
-import { holderLast } from "../services/keepalived/vip.js";
+import { holderLast } from "../apply/vip.js";
 import { limitBatches, maxDownForQuorum } from "../apply/quorum.js";
 import { describeGate, gateOf } from "../apply/gates.js";
 import type { DesiredService, DesiredState } from "../render/desired.js";
-import type { Capability } from "../services/driver.js";
-import { REGISTERED_IN } from "../services/index.js";
 import type { Plan, ServicePlan } from "./plan.js";
 
 /**
@@ -77,7 +75,7 @@ export function buildSchedule(input: ScheduleInput): Schedule {
   const { plan, desired, facts } = input;
   const warnings: string[] = [];
   const spOf = (host: string, service: string): ServicePlan | undefined => plan.hosts.get(host)?.services.find((s) => s.service === service);
-  const isRegistration = (kind: string): boolean => Object.hasOwn(REGISTERED_IN, kind);
+  const isRegistration = (kind: string): boolean => kind === "register-database" || kind === "register-messaging" || kind === "register-catalog";
   const inRun = serviceOrder(desired).filter((svc) => [...plan.hosts.keys()].some((h) => spOf(h, svc)?.steps.length));
   const inRunSet = new Set(inRun);
   const desiredOf = (svc: string): DesiredService | undefined => {
@@ -87,8 +85,8 @@ export function buildSchedule(input: ScheduleInput): Schedule {
     }
     return undefined;
   };
-  // The service of this run that provides a capability (the database, the queue, the load balancer...).
-  const providing = (capability: Capability): string | undefined => inRun.find((s) => desiredOf(s)?.provides === capability);
+  const gateKindOf = (svc: string): string | undefined => desiredOf(svc)?.rollout.gate?.kind;
+  const byGateKind = (kind: string): string | undefined => inRun.find((s) => gateKindOf(s) === kind);
 
   const services: ServiceSchedule[] = [];
   // Whether `from` waits for `to`, directly or through others, among the services scheduled so far and their
@@ -121,10 +119,10 @@ export function buildSchedule(input: ScheduleInput): Schedule {
     };
     for (const dep of sample.dependsOn) add(dep, "depends on it (role.yaml dependsOn)");
     const steps = members.flatMap((h) => spOf(h, service)?.steps ?? []);
-    if (steps.some((x) => x.kind === "register-database")) add(providing(REGISTERED_IN["register-database"]), "registers its database there");
-    if (steps.some((x) => x.kind === "register-messaging")) add(providing(REGISTERED_IN["register-messaging"]), "registers its queue user there");
-    if (steps.some((x) => x.kind === "register-catalog")) add(providing(REGISTERED_IN["register-catalog"]), "registers in its catalogue");
-    if (sample.loadBalanced && stopping.length) add(providing("loadbalancer"), "its hosts are drained through HAProxy, which this run changes");
+    if (steps.some((x) => x.kind === "register-database")) add(byGateKind("galera"), "registers its database there");
+    if (steps.some((x) => x.kind === "register-messaging")) add(byGateKind("rabbitmq"), "registers its queue user there");
+    if (steps.some((x) => x.kind === "register-catalog")) add(inRun.find((s) => desiredOf(s)?.identity), "registers in its catalogue");
+    if (sample.loadBalanced && stopping.length) add(byGateKind("haproxy"), "its hosts are drained through HAProxy, which this run changes");
 
     const guards: string[] = [`gate after each host: ${describeGate(gateOf(sample))}`];
     let batches: ScheduledBatch[];

@@ -1,6 +1,5 @@
 // The desired state lading computes for every host: what files, containers and registrations it wants.
 import type { Gate, Rollout } from "../generated/role.js";
-import type { Capability } from "../services/driver.js";
 
 export interface DesiredFile {
   service: string;
@@ -141,8 +140,6 @@ export interface DesiredService {
   dependsOn: string[];
   /** Whether HAProxy fronts it (role.yaml loadbalancer): its hosts are drained through HAProxy before they stop. */
   loadBalanced: boolean;
-  /** What it is to the other services (role.yaml provides): the service driver that runs it (src/services). */
-  provides?: Capability;
 }
 
 export interface DesiredHost {

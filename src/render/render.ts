@@ -288,7 +288,6 @@ class Renderer {
       rollout: this.renderRollout(role, ctx),
       dependsOn: [...(role.def.dependsOn ?? [])],
       loadBalanced: (role.def.loadbalancer ?? []).length > 0,
-      ...(role.def.provides ? { provides: role.def.provides } : {}),
     };
   }
 

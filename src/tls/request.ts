@@ -4,15 +4,14 @@ import { environmentDir, type Project } from "../model/project.js";
 import { httpBackendHosts, sansOf } from "./backend-hosts.js";
 import type { CertificateRequest } from "./generate.js";
 
-/** The VIP and tls_external_name, and every load balancer host's name and address (its own endpoints), as SANs. */
+/** The VIP and tls_external_name, and every HAProxy host's name and address (its own endpoints), as SANs. */
 export function certificateRequestOf(project: Project, opts: { days: number; renew: boolean }): CertificateRequest {
   const base = project.resolver.forHost(new Map());
   const vip = typeof base.vip_address === "string" ? base.vip_address : "";
   if (!vip) throw new InputError([{ file: project.globalsFile, path: "vip_address", message: "must be set: the certificate is issued for the VIP" }]);
   const externalName = typeof base.tls_external_name === "string" && base.tls_external_name ? base.tls_external_name : undefined;
-  // The role that provides loadbalancer (haproxy) terminates TLS.
-  const lb = project.enabled.find((r) => r.def.provides === "loadbalancer") ?? project.roles.roles.find((r) => r.def.provides === "loadbalancer");
-  const hosts = lb ? [...new Set(lb.def.groups.flatMap((g) => project.topology.hostsOf(g)))] : [];
+  const haproxy = project.roles.byName.get("haproxy");
+  const hosts = haproxy ? [...new Set(haproxy.def.groups.flatMap((g) => project.topology.hostsOf(g)))] : [];
   const isAddress = (a: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.includes(":");
   return {
     // An environment gets its own certificates (its own VIP); the folder's own, without -e.

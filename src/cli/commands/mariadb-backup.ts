@@ -1,8 +1,8 @@
 // lading mariadb-backup (full or --incremental, --list) and lading mariadb-restore: the Galera backups of
-// src/services/galera/backup.ts, on the backup volume of the node that took each.
+// src/apply/galera-backup.ts, on the backup volume of the node that took each.
 import type { Command } from "commander";
-import { BACKUP_MOUNT, backupGalera, backupVolumeOf, listBackups, planRestore, restoreGalera, writesFlowing, type BackupManifest, type BackupMember } from "../../services/galera/backup.js";
-import { galeraMembersOf } from "../../services/galera/recovery.js";
+import { BACKUP_MOUNT, backupGalera, backupVolumeOf, listBackups, planRestore, restoreGalera, writesFlowing, type BackupManifest, type BackupMember } from "../../apply/galera-backup.js";
+import { galeraMembersOf } from "../../apply/galera-recovery.js";
 import { HostError, InputError } from "../../errors.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineContext, type EngineOptions } from "../engine-command.js";
@@ -11,7 +11,7 @@ import { withEngine, withEngineOptions, type EngineContext, type EngineOptions }
 function backupMembers(ctx: EngineContext, what: string): BackupMember[] | undefined {
   const members = galeraMembersOf(ctx.desired, ctx.session.transports, ctx.session.facts);
   if (!members.length) {
-    ctx.reporter.emit({ type: "warning", message: `no Galera service (a role with provides: database) on the selected hosts: nothing to ${what}` });
+    ctx.reporter.emit({ type: "warning", message: `no Galera service (rollout gate galera) on the selected hosts: nothing to ${what}` });
     return undefined;
   }
   return members.map((m) => {

@@ -1,6 +1,6 @@
 // lading mariadb-recovery: bring a Galera cluster back after a full outage, from its most recent node.
 import type { Command } from "commander";
-import { galeraMembersOf, recoverGalera } from "../../services/galera/recovery.js";
+import { galeraMembersOf, recoverGalera } from "../../apply/galera-recovery.js";
 import { HostError } from "../../errors.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
@@ -12,7 +12,7 @@ export function register(program: Command): void {
       withEngine("mariadb-recovery", opts, async (ctx) => {
         const members = galeraMembersOf(ctx.desired, ctx.session.transports, ctx.session.facts);
         if (!members.length) {
-          ctx.reporter.emit({ type: "warning", message: "no Galera service (a role with provides: database) on the selected hosts: nothing to recover" });
+          ctx.reporter.emit({ type: "warning", message: "no Galera service (rollout gate galera) on the selected hosts: nothing to recover" });
           return EXIT.failed;
         }
         try {

@@ -1,10 +1,8 @@
 // lading rabbitmq-reset-state: the last resort for a broken RabbitMQ cluster (its queues and messages go).
 import type { Command } from "commander";
-import { registerMessaging } from "../../services/rabbitmq/rabbitmqctl.js";
-import { resetRabbitmq, type RabbitmqMember } from "../../services/rabbitmq/reset.js";
+import { registerMessaging } from "../../apply/registrations.js";
+import { resetRabbitmq, type RabbitmqMember } from "../../apply/rabbitmq-reset.js";
 import { HostError } from "../../errors.js";
-import { driverOf } from "../../services/index.js";
-import { rabbitmqDriver } from "../../services/rabbitmq/driver.js";
 import { EXIT } from "../exit-codes.js";
 import { withEngine, withEngineOptions, type EngineOptions } from "../engine-command.js";
 
@@ -20,12 +18,12 @@ export function register(program: Command): void {
         }
         const members: RabbitmqMember[] = [];
         for (const h of ctx.desired.hosts.values()) {
-          const service = h.services.find((s) => driverOf(s) === rabbitmqDriver);
+          const service = h.services.find((s) => s.rollout.gate?.kind === "rabbitmq");
           const transport = ctx.session.transports.get(h.name);
           if (service && transport) members.push({ host: h.name, address: h.address, service, transport, facts: ctx.session.facts.get(h.name) });
         }
         if (!members.length) {
-          ctx.reporter.emit({ type: "warning", message: "no RabbitMQ service (a role with provides: queue) on the selected hosts: nothing to reset" });
+          ctx.reporter.emit({ type: "warning", message: "no RabbitMQ service (rollout gate rabbitmq) on the selected hosts: nothing to reset" });
           return EXIT.failed;
         }
         const users = new Map<string, { vhost: string; user: string; passwordSecret: string }>();

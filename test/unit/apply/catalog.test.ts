@@ -1,12 +1,11 @@
-// Catalogue registrations (role.yaml catalog:, through the role that provides identity, with its identity:): planned once per
+// Catalogue registrations (role.yaml catalog:, through the role that declares identity:): planned once per
 // change on the service's first host, scheduled after the identity service, removed by destroy; and the keystone
 // image's registration script run for real against a small fake of Keystone's API.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
-import { identityInDesired } from "../../../src/apply/registrations.js";
-import { catalogRequest, runCatalogRequest } from "../../../src/services/keystone/catalog.js";
+import { catalogRequest, identityInDesired, runCatalogRequest } from "../../../src/apply/registrations.js";
 import { canonicalJson, sha256 } from "../../../src/docker/commands.js";
 import { destroyPlan } from "../../../src/lifecycle/destroy.js";
 import { packageRoot } from "../../../src/paths.js";
@@ -22,8 +21,8 @@ const ks = container("keystone", "keystone");
 const web = container("webapp", "webapp");
 const desired = (catalog: CatalogEntry = entry) =>
   state({
-    h1: [service("keystone", [], [ks], { provides: "identity", identity }), service("webapp", [], [web], { catalog, dependsOn: [] })],
-    h2: [service("keystone", [], [ks], { provides: "identity", identity }), service("webapp", [], [web], { catalog, dependsOn: [] })],
+    h1: [service("keystone", [], [ks], { identity }), service("webapp", [], [web], { catalog, dependsOn: [] })],
+    h2: [service("keystone", [], [ks], { identity }), service("webapp", [], [web], { catalog, dependsOn: [] })],
   });
 const catalogSteps = (steps: Step[]) => steps.filter((s): s is Extract<Step, { kind: "register-catalog" }> => s.kind === "register-catalog");
 

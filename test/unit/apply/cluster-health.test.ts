@@ -9,7 +9,7 @@ import { FakeTransport, type Responder } from "./fake-transport.js";
 const HOSTS = ["h1", "h2", "h3"];
 
 function rabbit(quorum = true): DesiredService {
-  return service("rabbitmq", [], [container("rabbitmq", "rabbitmq")], { provides: "queue", rollout: { strategy: "rolling", gate: { kind: "rabbitmq", container: "rabbitmq" }, quorum } });
+  return service("rabbitmq", [], [container("rabbitmq", "rabbitmq")], { rollout: { strategy: "rolling", gate: { kind: "rabbitmq", container: "rabbitmq" }, quorum } });
 }
 
 function desiredOf(s: () => DesiredService): DesiredState {

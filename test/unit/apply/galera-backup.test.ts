@@ -1,7 +1,7 @@
 // Galera backups over fake transports: the node chosen, desync around the backup (also when it fails), the
 // manifest, incrementals on the last backup, restore chains and what a restore stops, in order.
 import assert from "node:assert/strict";
-import { backupGalera, backupId, chainOf, chooseBackupNode, parseBackupOutput, planRestore, restoreGalera, type BackupManifest, type BackupMember } from "../../../src/services/galera/backup.js";
+import { backupGalera, backupId, chainOf, chooseBackupNode, parseBackupOutput, planRestore, restoreGalera, type BackupManifest, type BackupMember } from "../../../src/apply/galera-backup.js";
 import type { RunEvent } from "../../../src/apply/events.js";
 import { HostError } from "../../../src/errors.js";
 import { container, facts, runningFact, service } from "../engine/fixtures.js";
@@ -12,7 +12,7 @@ const UUID = "6b1c5e0e-90a1-11ef-9d5a-3b1f2a6c7d8e";
 
 function members(respond: Responder, log: string[] = []): BackupMember[] {
   const c = container("mariadb", "mariadb", { stopTimeout: 120, bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
-  const svc = service("mariadb", [], [c], { provides: "database", rollout: { strategy: "rolling", gate: { kind: "galera", container: "mariadb" }, quorum: true } });
+  const svc = service("mariadb", [], [c], { rollout: { strategy: "rolling", gate: { kind: "galera", container: "mariadb" }, quorum: true } });
   return HOSTS.map((h, i) => {
     const f = facts();
     f.containers.set("mariadb", runningFact(c, "x"));

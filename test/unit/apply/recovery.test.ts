@@ -1,9 +1,9 @@
 // Galera recovery: reading positions, choosing the node to bootstrap from, and the order of the whole
 // procedure over fake transports; also the HAProxy stats and VIP parsers the gates and ordering rely on.
 import assert from "node:assert/strict";
-import { chooseBootstrapNode, parseGrastate, parseRecoveredPosition, recoverGalera, staleFiles, type GaleraMember, type MemberPosition } from "../../../src/services/galera/recovery.js";
-import { parseHaproxyStat } from "../../../src/services/haproxy/admin.js";
-import { holdsAddress } from "../../../src/services/keepalived/vip.js";
+import { chooseBootstrapNode, parseGrastate, parseRecoveredPosition, recoverGalera, staleFiles, type GaleraMember, type MemberPosition } from "../../../src/apply/galera-recovery.js";
+import { parseHaproxyStat } from "../../../src/apply/gates.js";
+import { holdsAddress } from "../../../src/apply/vip.js";
 import type { RunEvent } from "../../../src/apply/events.js";
 import { container, facts, file, fileFact, runningFact, service } from "../engine/fixtures.js";
 import { actions, FakeTransport } from "./fake-transport.js";
@@ -58,7 +58,7 @@ describe("Galera recovery", function () {
         if (argv.includes("mysql")) return { stdout: `wsrep_cluster_size\t${joined.size}\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n` };
         return undefined;
       });
-      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [], [c], { provides: "database", rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
+      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [], [c], { rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
     });
     const events: RunEvent[] = [];
     const res = await recoverGalera(members, (e) => events.push(e));
@@ -104,7 +104,7 @@ describe("Galera recovery", function () {
         if (argv.includes("mysql")) return { stdout: `wsrep_cluster_size\t${joined.size}\nwsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n` };
         return undefined;
       });
-      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [cnf], [c], { provides: "database", rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
+      return { host: h, address: `10.0.0.${i + 1}`, service: service("mariadb", [cnf], [c], { rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
     });
     const events: RunEvent[] = [];
     await recoverGalera(members, (e) => events.push(e));
@@ -166,7 +166,7 @@ describe("Galera recovery", function () {
       if (argv.includes("--detach")) bootstrapped = true;
       return undefined;
     });
-    const m: GaleraMember = { host: "lab1", address: "10.0.0.1", service: service("mariadb", [], [c], { provides: "database", rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
+    const m: GaleraMember = { host: "lab1", address: "10.0.0.1", service: service("mariadb", [], [c], { rollout: { gate: { kind: "galera", container: "mariadb" } } }), transport: t, facts: f };
     const res = await recoverGalera([m], () => undefined, { statusAttempts: 1, statusRetryMs: 1 });
     assert.equal(res.bootstrapHost, "lab1");
     assert.match(actions(log)[0]!, /^lab1: docker stop .*mariadb/);

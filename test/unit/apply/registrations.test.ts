@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { HostFacts } from "../../../src/facts/parse.js";
-import { registrationClusters, registrationMember } from "../../../src/apply/registrations.js";
-import { databaseRegistrationSql, runSql } from "../../../src/services/galera/sql.js";
+import { databaseRegistrationSql, registrationClusters, registrationMember, runSql } from "../../../src/apply/registrations.js";
 import type { Transport } from "../../../src/transport/index.js";
 import type { Topology } from "../../../src/render/computed.js";
 import { loadRoles } from "../../../src/model/roles.js";
@@ -21,14 +20,14 @@ describe("registration clusters", () => {
 
   it("come from the enabled roles and the inventory, not from what a run deploys", () => {
     const clusters = registrationClusters(roles, topology);
-    assert.deepEqual(clusters.get("database"), { container: "mariadb", hosts: ["db1", "db2", "db3"] });
-    assert.deepEqual(clusters.get("queue"), { container: "rabbitmq", hosts: ["mq1", "mq2"] });
+    assert.deepEqual(clusters.get("galera"), { container: "mariadb", hosts: ["db1", "db2", "db3"] });
+    assert.deepEqual(clusters.get("rabbitmq"), { container: "rabbitmq", hosts: ["mq1", "mq2"] });
   });
 
   it("are absent when the role that serves them is disabled", () => {
     const clusters = registrationClusters(roles.filter((r) => r.def.name !== "mariadb"), topology);
-    assert.equal(clusters.has("database"), false);
-    assert.equal(clusters.has("queue"), true);
+    assert.equal(clusters.has("galera"), false);
+    assert.equal(clusters.has("rabbitmq"), true);
   });
 
   it("register on a reachable member whose container runs, else the first reachable one", () => {

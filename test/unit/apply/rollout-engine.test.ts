@@ -5,7 +5,6 @@ import { applyPlan, membersNotAnswering } from "../../../src/apply/apply.js";
 import type { RunEvent } from "../../../src/apply/events.js";
 import { buildPlan } from "../../../src/plan/plan.js";
 import type { DesiredService, DesiredState } from "../../../src/render/desired.js";
-import type { Capability } from "../../../src/services/driver.js";
 import { configHashOf } from "../../../src/plan/plan.js";
 import { container, facts, file, fileFact, runningFact, service, sha, withImages } from "../engine/fixtures.js";
 import { actions, FakeTransport, type Responder } from "./fake-transport.js";
@@ -15,14 +14,13 @@ const HOSTS = ["h1", "h2", "h3"];
 const OLD = "[app]\nmessage=old\n";
 const NEW = "[app]\nmessage=new\n";
 
-function svc(rollout: DesiredService["rollout"], content = NEW, provides?: Capability): DesiredService {
+function svc(rollout: DesiredService["rollout"], content = NEW): DesiredService {
   const c = container("app", "app");
-  return service("app", [file("app", "app.ini", content)], [c], { rollout, ...(provides ? { provides } : {}) });
+  return service("app", [file("app", "app.ini", content)], [c], { rollout });
 }
 
-/** Every host runs `app`; `provides` makes it, say, the database (the Galera driver then runs it). */
-function desiredOf(rollout: DesiredService["rollout"], content = NEW, provides?: Capability): DesiredState {
-  return { hosts: new Map(HOSTS.map((h, i) => [h, { name: h, address: `10.0.0.${i + 1}`, stateFile: "/etc/lading/.lading/state.json", services: [svc(rollout, content, provides)] }])) };
+function desiredOf(rollout: DesiredService["rollout"], content = NEW): DesiredState {
+  return { hosts: new Map(HOSTS.map((h, i) => [h, { name: h, address: `10.0.0.${i + 1}`, stateFile: "/etc/lading/.lading/state.json", services: [svc(rollout, content)] }])) };
 }
 
 /** Every host runs `app` with OLD config, up to date as lading left it. */
@@ -63,7 +61,7 @@ async function run(desired: DesiredState, respond: Responder, opts: { facts?: Re
  */
 function behindHaproxy(d: DesiredState, port: number): ReturnType<typeof factsOf> {
   const lbContainer = container("haproxy", "haproxy");
-  const lb = service("haproxy", [], [lbContainer], { provides: "loadbalancer", rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+  const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
   for (const h of d.hosts.values()) {
     h.services.unshift(lb);
     h.services[1]!.containers[0]!.ports = [port];
@@ -193,7 +191,7 @@ describe("rollout engine (fake transports)", function () {
 
   it("refuses to start any member of a Galera cluster that is down everywhere, pointing to mariadb-recovery", async () => {
     const f = factsOf(() => ({ status: "exited", running: false }));
-    const r = await run(desiredOf({ quorum: true, gate: { kind: "galera", container: "app" } }, OLD, "database"), healthy, { facts: f });
+    const r = await run(desiredOf({ quorum: true, gate: { kind: "galera", container: "app" } }, OLD), healthy, { facts: f });
     assert.equal(r.ok, false);
     assert.deepEqual(actions(r.log), []);
     const halt = r.events.find((e) => e.type === "halt");
@@ -337,7 +335,7 @@ describe("rollout engine (fake transports)", function () {
   });
 
   it("a Galera node out of rotation lets its transactions in flight finish, then HAProxy closes the idle connections, before it stops", async () => {
-    const d = desiredOf({ gate: { kind: "galera", container: "app" }, quorum: true }, NEW, "database");
+    const d = desiredOf({ gate: { kind: "galera", container: "app" }, quorum: true });
     const f = behindHaproxy(d, 3306);
     const stat = "# pxname,svname,status,addr\nmariadb,h1,UP,10.0.0.1:3306\nmariadb,h2,UP,10.0.0.2:3306\nmariadb,h3,UP,10.0.0.3:3306\n";
     let inFlight = 2;
@@ -376,7 +374,7 @@ describe("rollout engine (fake transports)", function () {
   it("after a stale lock was broken, puts back in rotation the servers a dead run left in maintenance", async () => {
     const d = desiredOf({}, OLD);
     const lbContainer = container("haproxy", "haproxy");
-    const lb = service("haproxy", [], [lbContainer], { provides: "loadbalancer", rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+    const lb = service("haproxy", [], [lbContainer], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
     for (const h of d.hosts.values()) h.services.unshift(lb);
     const stat = "# pxname,svname,status,addr\nweb,FRONTEND,OPEN,\nweb,h1,UP,10.0.0.1:8080\nweb,h2,MAINT,10.0.0.2:8080\nweb,h3,UP,10.0.0.3:8080\nweb,BACKEND,UP,\n";
     const respond: Responder = (h, argv) => (argv.some((a) => a.includes("show stat")) ? { stdout: stat } : healthy(h, argv));

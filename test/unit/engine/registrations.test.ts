@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { databaseRegistrationSql, sqlIdentifier, sqlString } from "../../../src/services/galera/sql.js";
+import { databaseRegistrationSql, sqlIdentifier, sqlString } from "../../../src/apply/registrations.js";
 
 describe("registration SQL", () => {
   it("escapes quotes and backslashes in strings and backquotes in identifiers", () => {

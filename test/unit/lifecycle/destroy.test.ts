@@ -7,13 +7,13 @@ import { container, facts, file, fileFact, runningFact, service, state } from ".
 import { FakeTransport } from "./fake-transport.js";
 
 function galera(): DesiredService {
-  return service("mariadb", [file("mariadb", "galera.cnf", "x")], [container("mariadb", "mariadb", { volumes: [{ kind: "volume", source: "mariadb", target: "/var/lib/mysql", readOnly: false }] })], { provides: "database", rollout: { gate: { kind: "galera" } } });
+  return service("mariadb", [file("mariadb", "galera.cnf", "x")], [container("mariadb", "mariadb", { volumes: [{ kind: "volume", source: "mariadb", target: "/var/lib/mysql", readOnly: false }] })], { rollout: { gate: { kind: "galera" } } });
 }
 function rabbit(): DesiredService {
-  return service("rabbitmq", [], [container("rabbitmq", "rabbitmq")], { provides: "queue", rollout: { gate: { kind: "rabbitmq" } } });
+  return service("rabbitmq", [], [container("rabbitmq", "rabbitmq")], { rollout: { gate: { kind: "rabbitmq" } } });
 }
 function haproxy(cfg: string): DesiredService {
-  return service("haproxy", [file("haproxy", "haproxy.cfg", cfg, { restarts: ["haproxy"] })], [container("haproxy", "haproxy")], { provides: "loadbalancer", rollout: { gate: { kind: "haproxy" } } });
+  return service("haproxy", [file("haproxy", "haproxy.cfg", cfg, { restarts: ["haproxy"] })], [container("haproxy", "haproxy")], { rollout: { gate: { kind: "haproxy" } } });
 }
 function webapp(): DesiredService {
   return service("webapp", [file("webapp", "webapp.ini", "w")], [container("webapp", "webapp")], {

@@ -286,36 +286,7 @@ export const INVALID_CASES: InvalidCase[] = [
     files: { "globals.yml": `${GLOBALS}enable_mariadb: false\n` },
     problems: [
       { file: "<lading>/roles/webapp/role.yaml", line: 8, column: 13, path: "dependsOn/0", message: "role webapp depends on mariadb, which is disabled" },
-      { file: "<lading>/roles/webapp/role.yaml", line: 105, column: 3, path: "database", message: "role webapp registers a database, but no enabled role provides database (provides: database, as mariadb does)" },
-    ],
-  },
-  {
-    name: "a disabled queue: enable_rabbitmq false while webapp registers a queue user",
-    files: { "globals.yml": `${GLOBALS}enable_rabbitmq: false\n` },
-    problems: [
-      { file: "<lading>/roles/webapp/role.yaml", line: 8, column: 22, path: "dependsOn/1", message: "role webapp depends on rabbitmq, which is disabled" },
-      { file: "<lading>/roles/webapp/role.yaml", line: 109, column: 3, path: "messaging", message: "role webapp registers a queue user, but no enabled role provides queue (provides: queue, as rabbitmq does)" },
-    ],
-  },
-  {
-    name: "two enabled roles provide database",
-    files: userRole("notes", "provides: database\n"),
-    problems: [
-      { file: "roles/notes/role.yaml", line: 13, column: 11, path: "provides", message: "role notes provides database, as role mariadb does (<lading>/roles/mariadb/role.yaml:8): at most one enabled role provides each" },
-    ],
-  },
-  {
-    name: "a role provides identity without identity:",
-    files: userRole("notes", "provides: identity\n"),
-    problems: [
-      { file: "roles/notes/role.yaml", line: 13, column: 11, path: "provides", message: "role notes provides identity, but has no identity: (how other roles' catalog: entries are registered in it)" },
-    ],
-  },
-  {
-    name: "a role provides what lading has no driver for",
-    files: userRole("notes", "provides: storage\n"),
-    problems: [
-      { file: "roles/notes/role.yaml", line: 13, column: 11, path: "provides", message: "must be one of \"database\", \"queue\", \"loadbalancer\", \"vip\", \"identity\", \"cache\", got the string \"storage\"" },
+      { file: "<lading>/roles/webapp/role.yaml", line: 105, column: 3, path: "database", message: "role webapp registers a database, but no database cluster role (gate galera) is enabled" },
     ],
   },
   {
@@ -402,7 +373,7 @@ export const INVALID_CASES: InvalidCase[] = [
     files: { "globals.yml": `${GLOBALS}memcached_port: 3306\n` },
     problems: [
       // Blamed where the user set the port, with the other side second.
-      { file: "globals.yml", line: 3, column: 17, path: "memcached_port", message: "port 3306 of memcached/memcached is also bound by mariadb/mariadb on host n1 (<lading>/roles/mariadb/role.yaml:88)" },
+      { file: "globals.yml", line: 3, column: 17, path: "memcached_port", message: "port 3306 of memcached/memcached is also bound by mariadb/mariadb on host n1 (<lading>/roles/mariadb/role.yaml:87)" },
     ],
   },
   {

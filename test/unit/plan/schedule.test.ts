@@ -14,13 +14,13 @@ const HOSTS = ["h1", "h2", "h3"];
 
 function galera(): DesiredService {
   const c = container("mariadb", "mariadb", { bootstrapCommand: ["mysqld", "--wsrep-new-cluster"] });
-  return service("mariadb", [file("mariadb", "galera.cnf", "[galera]\n")], [c], { provides: "database", rollout: { gate: { kind: "galera", container: "mariadb" }, quorum: true, newService: "one-at-a-time", minHealthy: "10s" }, loadBalanced: true });
+  return service("mariadb", [file("mariadb", "galera.cnf", "[galera]\n")], [c], { rollout: { gate: { kind: "galera", container: "mariadb" }, quorum: true, newService: "one-at-a-time", minHealthy: "10s" }, loadBalanced: true });
 }
 function queue(): DesiredService {
-  return service("rabbitmq", [], [container("rabbitmq", "rabbitmq")], { provides: "queue", rollout: { gate: { kind: "rabbitmq", container: "rabbitmq" }, quorum: true, newService: "one-at-a-time" } });
+  return service("rabbitmq", [], [container("rabbitmq", "rabbitmq")], { rollout: { gate: { kind: "rabbitmq", container: "rabbitmq" }, quorum: true, newService: "one-at-a-time" } });
 }
 function lb(): DesiredService {
-  return service("haproxy", [file("haproxy", "haproxy.cfg", "global\n")], [container("haproxy", "haproxy")], { provides: "loadbalancer", rollout: { gate: { kind: "haproxy", container: "haproxy" }, vipLast: true } });
+  return service("haproxy", [file("haproxy", "haproxy.cfg", "global\n")], [container("haproxy", "haproxy")], { rollout: { gate: { kind: "haproxy", container: "haproxy" }, vipLast: true } });
 }
 function cache(): DesiredService {
   return service("memcached", [], [container("memcached", "memcached")], { rollout: { gate: { kind: "tcp", port: 11211 } } });

@@ -275,7 +275,7 @@ describe("haproxy gate after TLS is turned off", () => {
   const stat = (rows: string[]): string => `# pxname,svname,status,addr\n${rows.join("\n")}\n`;
   const gateWith = async (answer: string, before: string[]) => {
     const t = new FakeTransport("h1", [], (_h, argv) => (argv.some((a) => a.includes("show stat")) ? { stdout: answer } : undefined));
-    const svc = service("haproxy", [], [container("haproxy", "haproxy")], { provides: "loadbalancer", rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
+    const svc = service("haproxy", [], [container("haproxy", "haproxy")], { rollout: { gate: { kind: "haproxy", container: "haproxy" } } });
     return checkGate({ kind: "haproxy", container: "haproxy" }, { transport: t, service: svc, expectedMembers: 1, address: "10.0.0.1", backendsUpBefore: before });
   };
 

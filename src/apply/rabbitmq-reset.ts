@@ -1,12 +1,12 @@
 // Reset of a broken RabbitMQ cluster (partitions that do not heal, nodes that refuse to rejoin): every node
 // stops, forgets its cluster state and messages, and the cluster forms again by peer discovery, first node
 // first; then every queue user is registered again. Messages and queues are lost: it is a last resort.
-import * as docker from "../../docker/commands.js";
-import type { HostFacts } from "../../facts/parse.js";
-import type { DesiredService } from "../../render/desired.js";
-import type { Transport } from "../../transport/index.js";
-import type { Emit } from "../../apply/events.js";
-import { gate, mustExec } from "../../apply/apply.js";
+import * as docker from "../docker/commands.js";
+import type { HostFacts } from "../facts/parse.js";
+import type { DesiredService } from "../render/desired.js";
+import type { Transport } from "../transport/index.js";
+import type { Emit } from "./events.js";
+import { gate, mustExec } from "./apply.js";
 
 /** The node's database directory under the rabbitmq volume (cluster membership, queues, users). */
 export const RABBITMQ_MNESIA_DIR = "/var/lib/rabbitmq/mnesia";

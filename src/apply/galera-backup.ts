@@ -5,14 +5,14 @@
 // starts at the LSN where the last backup of the same node ended. A restore prepares the chain (the full, then
 // each incremental), stops every node, puts the data into the backup node's volume (the data it replaces kept
 // aside), bootstraps the cluster from it and lets the others join by a full state transfer, gated as a rollout.
-import * as docker from "../../docker/commands.js";
-import { HostError } from "../../errors.js";
-import { hostScript } from "../../host-scripts/index.js";
-import type { Emit } from "../../apply/events.js";
-import { mustExec } from "../../apply/apply.js";
-import { bootstrapAndJoin, stepRunner, type GaleraMember } from "./recovery.js";
-import { readGaleraStatus } from "./status.js";
-import type { DesiredService } from "../../render/desired.js";
+import * as docker from "../docker/commands.js";
+import { HostError } from "../errors.js";
+import { hostScript } from "../host-scripts/index.js";
+import type { Emit } from "./events.js";
+import { mustExec } from "./apply.js";
+import { bootstrapAndJoin, stepRunner, type GaleraMember } from "./galera-recovery.js";
+import { readGaleraStatus } from "./gates.js";
+import type { DesiredService } from "../render/desired.js";
 
 /** Where the MariaDB container mounts its backup volume (role.yaml: containers.mariadb.volumes). */
 export const BACKUP_MOUNT = "/backup";

@@ -1,6 +1,6 @@
 // Which load-balancer host holds the VIP: keepalived moves it only when its holder fails, so the holder
 // restarts last and the VIP moves at most once during a rollout.
-import type { Transport } from "../../transport/index.js";
+import type { Transport } from "../transport/index.js";
 
 /** True when `ip -o addr show` output lists `vip` as an address of the host. */
 export function holdsAddress(ipAddrOutput: string, vip: string): boolean {

@@ -2,20 +2,17 @@
 // seqno, or `mysqld --wsrep-recover` when the node did not shut down cleanly), bootstrap the cluster from
 // it, then join the others one at a time. A node with older data is never bootstrapped: it would make the
 // newer transactions of the others disappear.
-import * as docker from "../../docker/commands.js";
-import { sha256 } from "../../docker/commands.js";
-import { HostError } from "../../errors.js";
-import type { HostFacts } from "../../facts/parse.js";
-import { configHashOf } from "../../plan/plan.js";
-import type { DesiredContainer, DesiredFile, DesiredService, DesiredState } from "../../render/desired.js";
-import type { Transport } from "../../transport/index.js";
-import type { Emit } from "../../apply/events.js";
-import { gate, mustExec } from "../../apply/apply.js";
-import { checkGate } from "../../apply/gates.js";
-import { readGaleraStatus } from "./status.js";
-import { hostScript } from "../../host-scripts/index.js";
-import { driverOf } from "../index.js";
-import { galeraDriver } from "./driver.js";
+import * as docker from "../docker/commands.js";
+import { sha256 } from "../docker/commands.js";
+import { HostError } from "../errors.js";
+import type { HostFacts } from "../facts/parse.js";
+import { configHashOf } from "../plan/plan.js";
+import type { DesiredContainer, DesiredFile, DesiredService, DesiredState } from "../render/desired.js";
+import type { Transport } from "../transport/index.js";
+import type { Emit } from "./events.js";
+import { gate, mustExec } from "./apply.js";
+import { checkGate, readGaleraStatus } from "./gates.js";
+import { hostScript } from "../host-scripts/index.js";
 
 /** Where the mariadb image keeps its data (galera.cnf: datadir). */
 export const GALERA_DATADIR = "/var/lib/mysql";
@@ -72,11 +69,11 @@ export interface GaleraMember {
   facts: HostFacts | undefined;
 }
 
-/** The members of the Galera service (the one that provides database) among the selected hosts, in inventory order. */
+/** The members of the Galera service (rollout gate galera) among the selected hosts, in inventory order. */
 export function galeraMembersOf(desired: DesiredState, transports: ReadonlyMap<string, Transport>, facts: ReadonlyMap<string, HostFacts>): GaleraMember[] {
   const members: GaleraMember[] = [];
   for (const h of desired.hosts.values()) {
-    const service = h.services.find((s) => driverOf(s) === galeraDriver);
+    const service = h.services.find((s) => s.rollout.gate?.kind === "galera");
     const transport = transports.get(h.name);
     if (service && transport) members.push({ host: h.name, address: h.address, service, transport, facts: facts.get(h.name) });
   }

@@ -1,8 +1,8 @@
 // Takes a host out of every HAProxy in front of it before its service stops, and puts it back once its gate
 // passed: new connections go to the other backends at once instead of failing until HAProxy's health checks
 // notice (fall x inter, 10 s for Galera). The servers are found by address and port in `show stat`.
-import type { Transport } from "../../transport/index.js";
-import { haproxyCommand, haproxyStat, type HaproxyStatRow } from "./admin.js";
+import type { Transport } from "../transport/index.js";
+import { haproxyCommand, haproxyStat, type HaproxyStatRow } from "./gates.js";
 
 export interface LoadBalancer {
   host: string;
