@@ -17,7 +17,7 @@ import { enableParameterName, loadRoles, type LoadedRole, type RoleSet } from ".
 import { portProblems, topologyProblems, type RuleInventory } from "./rules.js";
 import { parseYaml, readYaml, type YamlSource } from "./source.js";
 import { httpBackendHosts, sansOf } from "../tls/backend-hosts.js";
-import { CERTIFICATES_DIR, CERT_FILES, loadBackendCertificate, loadCertificates, type BackendCertificate, type DeploymentCertificates } from "../tls/certificates.js";
+import { CERTIFICATES_DIR, loadBackendCertificate, loadCertificates, type BackendCertificate, type DeploymentCertificates } from "../tls/certificates.js";
 
 /** The name the TLS private key goes by among the secrets (never a passwords.yml entry). */
 export const TLS_KEY_SECRET = "tls_external_key";
@@ -291,7 +291,7 @@ export function renderProject(project: Project, opts: RenderOptions = {}): Desir
       project.certificates || project.backendCertificate
         ? {
             bundle: project.certificates?.bundle ?? "",
-            caFile: project.certificates?.caFile ?? resolve(join(project.certificatesDir, CERTIFICATES_DIR, CERT_FILES.ca)),
+            caFile: project.certificates?.caFile ?? project.backendCertificate!.caFile,
             caPem: project.certificates?.caPem ?? project.backendCertificate!.caPem,
             ...(project.backendCertificate ? { backend: { certificate: project.backendCertificate.certificatePem, key: project.backendCertificate.keyPem } } : {}),
           }

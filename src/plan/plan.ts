@@ -279,6 +279,7 @@ export function buildPlan(input: PlanInput): Plan {
  * recreate, create or start of it is planned (those read the new file anyway).
  */
 function hotReloads(svc: DesiredService, changedFiles: Set<string>, steps: Step[], hf: HostFacts): Step[] {
+  const short = (path: string): string => (path.startsWith(`${svc.configDir}/`) ? path.slice(svc.configDir.length + 1) : path);
   const out: Step[] = [];
   for (const f of svc.files) {
     const hr = f.hotReload;
@@ -286,14 +287,12 @@ function hotReloads(svc: DesiredService, changedFiles: Set<string>, steps: Step[
     if (!hf.containers.get(hr.container)?.running) continue;
     const restarted = steps.some((x) => (x.kind === "restart" || x.kind === "start") ? x.container === hr.container : (x.kind === "create" || x.kind === "recreate") && x.container.name === hr.container);
     if (restarted) continue;
-    const short = f.path.startsWith(`${svc.configDir}/`) ? f.path.slice(svc.configDir.length + 1) : f.path;
-    out.push({ kind: "reload", service: svc.name, container: hr.container, path: f.path, script: hr.script, args: hr.args, reason: `${svc.name}: ${hr.says} (${short})` });
+    out.push({ kind: "reload", service: svc.name, container: hr.container, path: f.path, script: hr.script, args: hr.args, reason: `${svc.name}: ${hr.says} (${short(f.path)})` });
   }
   // A full reload (HAProxy's whole configuration) reads every other changed file of its container too: one per
   // container, naming every file it loads (two in a row would start new workers twice for one change).
   type Reload = Extract<Step, { kind: "reload" }>;
   const reloads = out as Reload[];
-  const short = (path: string): string => (path.startsWith(`${svc.configDir}/`) ? path.slice(svc.configDir.length + 1) : path);
   const fullOf = new Map<string, Reload>();
   for (const r of reloads) if (!fullOf.has(r.container) && svc.files.find((f) => f.path === r.path)?.hotReload?.full) fullOf.set(r.container, r);
   const kept: Reload[] = [];

@@ -52,6 +52,8 @@ export interface BackendCertificate {
   certificatePem: string;
   keyPem: string;
   caPem: string;
+  /** Absolute path of ca.pem, as DeploymentCertificates.caFile. */
+  caFile: string;
   leaf: CertificateSummary;
 }
 
@@ -98,7 +100,7 @@ export function loadCertificates(input: CertificateCheckInput): { certificates?:
       bundle: `${chain}\n${keyPem}\n`,
       keyPem,
       caPem,
-      caFile: resolve(join(folder, CERT_FILES.ca)),
+      caFile: r.pair.caFile,
       leaf,
     },
     problems: [],
@@ -109,7 +111,7 @@ export function loadCertificates(input: CertificateCheckInput): { certificates?:
 export function loadBackendCertificate(input: CertificateCheckInput): { backend?: BackendCertificate; problems: Problem[] } {
   const r = checkPair(input, CERT_FILES.backendCert, CERT_FILES.backendKey, "tls_internal");
   if (!r.pair) return { problems: r.problems };
-  return { backend: { certificatePem: `${r.pair.chain}\n`, keyPem: `${r.pair.keyPem}\n`, caPem: r.pair.caPem, leaf: r.pair.leaf }, problems: [] };
+  return { backend: { certificatePem: `${r.pair.chain}\n`, keyPem: `${r.pair.keyPem}\n`, caPem: r.pair.caPem, caFile: r.pair.caFile, leaf: r.pair.leaf }, problems: [] };
 }
 
 interface CheckedPair {
@@ -118,6 +120,7 @@ interface CheckedPair {
   chain: string;
   keyPem: string;
   caPem: string;
+  caFile: string;
   leaf: CertificateSummary;
 }
 
@@ -181,6 +184,7 @@ function checkPair(input: CertificateCheckInput, certName: string, keyName: stri
       chain: chain.map((c) => c.toString().trim()).join("\n"),
       keyPem: keyPem.trim(),
       caPem: `${cas.map((c) => c.toString().trim()).join("\n")}\n`,
+      caFile: resolve(path(CERT_FILES.ca)),
       leaf: leafSummary,
     },
     problems,

@@ -11,14 +11,13 @@ export function certificateRequestOf(project: Project, opts: { days: number; ren
   if (!vip) throw new InputError([{ file: project.globalsFile, path: "vip_address", message: "must be set: the certificate is issued for the VIP" }]);
   const externalName = typeof base.tls_external_name === "string" && base.tls_external_name ? base.tls_external_name : undefined;
   const haproxy = project.roles.byName.get("haproxy");
-  const hosts = haproxy ? [...new Set(haproxy.def.groups.flatMap((g) => project.topology.hostsOf(g)))] : [];
-  const isAddress = (a: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.includes(":");
+  const haproxySans = sansOf(haproxy ? [...new Set(haproxy.def.groups.flatMap((g) => project.topology.hostsOf(g)))] : []);
   return {
     // An environment gets its own certificates (its own VIP); the folder's own, without -e.
     dir: project.environment !== undefined ? environmentDir(project.dir, project.environment) : project.certificatesDir,
     commonName: externalName ?? vip,
-    addresses: [vip, ...hosts.map((h) => h.address).filter(isAddress)],
-    names: [...(externalName ? [externalName] : []), ...hosts.map((h) => h.name), ...hosts.map((h) => h.address).filter((a) => !isAddress(a))],
+    addresses: [vip, ...haproxySans.addresses],
+    names: [...(externalName ? [externalName] : []), ...haproxySans.names],
     // The backends' certificate (tls_internal): every host serving an HTTP service behind HAProxy.
     backend: sansOf(httpBackendHosts(project.enabled, project.topology)),
     days: opts.days,
